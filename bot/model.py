@@ -1,0 +1,232 @@
+"""Value objects shared by every layer: posts, matches, classifications, events, incidents.
+
+Everything here is frozen and validates itself on construction. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+AttackType = Literal["ied", "rocket", "drone", "gunfire", "arson", "unknown"]
+Target = Literal["us_coalition", "iraqi_forces", "other", "unknown"]
+
+ATTACK_TYPES: tuple[str, ...] = ("ied", "rocket", "drone", "gunfire", "arson", "unknown")
+TARGETS: tuple[str, ...] = ("us_coalition", "iraqi_forces", "other", "unknown")
+
+#: Iraq time, in which a post's "own date" is read (GUIDELINES.md: UTC+3, no DST).
+IRAQ_TZ = dt.timezone(dt.timedelta(hours=3), "AST")
+
+
+def _require_aware(value: dt.datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardOrigin:
+    """Where a forwarded post came from: the original channel and its message id."""
+
+    channel: str
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One channel post as any source delivers it (live, export, JSONL).
+
+    ``channel`` is the channel's public username without ``@`` when it has one, else
+    its numeric id as a string. ``date`` is when it was posted (aware, UTC or any zone).
+    """
+
+    channel: str
+    message_id: int
+    date: dt.datetime
+    text: str
+    edit_date: dt.datetime | None = None
+    forward: ForwardOrigin | None = None
+    grouped_id: int | None = None
+    has_media: bool = False
+    lang: str | None = None
+    #: The record id in a labelled corpus (JSONL ``id``); None for live posts.
+    corpus_id: str | None = None
+    channel_title: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.channel:
+            raise ValueError("post channel must not be empty")
+        if self.message_id < 0:
+            raise ValueError(f"message_id must be >= 0, got {self.message_id}")
+        _require_aware(self.date, "date")
+        if self.edit_date is not None:
+            _require_aware(self.edit_date, "edit_date")
+
+    @property
+    def local_date(self) -> dt.date:
+        """The post's own date in Iraq time (UTC+3)."""
+        return self.date.astimezone(IRAQ_TZ).date()
+
+    @property
+    def link(self) -> str:
+        """A t.me link to the post (``/c/<id>/`` form for channels without a username)."""
+        if self.channel.lstrip("-").isdigit():
+            return f"https://t.me/c/{self.channel.lstrip('-').removeprefix('100')}/{self.message_id}"
+        return f"https://t.me/{self.channel}/{self.message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TermMatch:
+    """One matched term: which concept, the term as written in the rules, and where.
+
+    ``start``/``end`` are offsets into the post's *original* text.
+    """
+
+    concept: str
+    term: str
+    start: int
+    end: int
+    text: str
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad span {self.start}..{self.end}")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that fired, with its category, weight and the matches that made it fire."""
+
+    rule: str
+    category: str
+    weight: float
+    value: str | None
+    matches: tuple[TermMatch, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The rule engine's verdict on one text.
+
+    ``labels`` holds the winning value for each output category other than relevance,
+    e.g. ``{"attack_type": "ied", "target": "us_coalition"}``.
+    """
+
+    relevant: bool
+    score: float
+    hits: tuple[RuleHit, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return tuple(hit.rule for hit in self.hits)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One convoy attacked at one place at one time, as one post reports it."""
+
+    date: dt.date
+    country: str | None
+    admin1: str | None
+    place: str | None
+    attack_type: str
+    target: str
+    claimed_by: str | None = None
+    killed: int | None = None
+    injured: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+    #: Arabic name of the place, when known (shown beside the English one).
+    place_ar: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.attack_type not in ATTACK_TYPES:
+            raise ValueError(f"unknown attack_type {self.attack_type!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}")
+        for name in ("killed", "injured"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        if self.admin1 is not None and self.country is not None and not self.admin1.startswith(self.country):
+            raise ValueError(f"admin1 {self.admin1!r} is not in country {self.country!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The GUIDELINES.md event object."""
+        return {
+            "date": self.date.isoformat(),
+            "country": self.country,
+            "admin1": self.admin1,
+            "place": self.place,
+            "attack_type": self.attack_type,
+            "target": self.target,
+            "claimed_by": self.claimed_by,
+            "killed": self.killed,
+            "injured": self.injured,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the pure pipeline makes of one post: the verdict and the events."""
+
+    classification: Classification
+    events: tuple[Event, ...] = ()
+
+    @property
+    def relevant(self) -> bool:
+        return self.classification.relevant
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A stored event with the facts about its post that incident grouping needs."""
+
+    event_id: int
+    event: Event
+    channel: str
+    message_id: int
+    posted_at: dt.datetime
+    forward: ForwardOrigin | None = None
+    incident_id: int | None = None
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One post that reports an incident."""
+
+    channel: str
+    message_id: int
+    posted_at: dt.datetime
+    link: str
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One real attack, grouped from the events of every post that reports it."""
+
+    incident_id: int
+    date: dt.date
+    country: str | None
+    admin1: str | None
+    place: str | None
+    attack_type: str
+    target: str
+    claimed_by: str | None
+    killed: int | None
+    injured: int | None
+    lat: float | None
+    lon: float | None
+    first_seen: dt.datetime
+    sources: tuple[Source, ...]
+    place_ar: str | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def corroboration(self) -> int:
+        """How many distinct channels report it (deleted posts still count: they were seen)."""
+        return len({source.channel for source in self.sources})
