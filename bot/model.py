@@ -25,6 +25,13 @@ def _require_aware(value: dt.datetime, name: str) -> None:
         raise ValueError(f"{name} must be timezone-aware, got {value!r}")
 
 
+def post_link(channel: str, message_id: int) -> str:
+    """A t.me link to a post; channels without a username get the ``/c/<id>/`` form."""
+    if channel.isdigit():
+        return f"https://t.me/c/{channel}/{message_id}"
+    return f"https://t.me/{channel}/{message_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class ForwardOrigin:
     """Where a forwarded post came from: the original channel and its message id."""
@@ -37,8 +44,9 @@ class ForwardOrigin:
 class Post:
     """One channel post as any source delivers it (live, export, JSONL).
 
-    ``channel`` is the channel's public username without ``@`` when it has one, else
-    its numeric id as a string. ``date`` is when it was posted (aware, UTC or any zone).
+    ``channel`` is the channel key: its public username, lower-cased, without ``@`` when
+    it has one, else its bare numeric channel id as a string (``1234567890``, not
+    ``-1001234567890``). ``date`` is when it was posted (aware, UTC or any zone).
     """
 
     channel: str
@@ -71,9 +79,7 @@ class Post:
     @property
     def link(self) -> str:
         """A t.me link to the post (``/c/<id>/`` form for channels without a username)."""
-        if self.channel.lstrip("-").isdigit():
-            return f"https://t.me/c/{self.channel.lstrip('-').removeprefix('100')}/{self.message_id}"
-        return f"https://t.me/{self.channel}/{self.message_id}"
+        return post_link(self.channel, self.message_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,34 @@
+"""The pure pipeline for one post: tokenise once, match every term in one pass, classify, extract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.extract.events import Extractor
+from bot.model import Analysis, Post
+from bot.rules.matcher import Matcher
+from bot.rules.text import tokenise
+from bot.rules.engine import RuleSet
+
+
+@dataclass(frozen=True)
+class Analyser:
+    """Rules and extractor compiled together into one matcher; ``analyse`` is pure."""
+
+    ruleset: RuleSet
+    extractor: Extractor
+    matcher: Matcher
+
+    @classmethod
+    def build(cls, ruleset: RuleSet, extractor: Extractor) -> Analyser:
+        """Compile one automaton over the rule concepts, gazetteer names and group names."""
+        return cls(ruleset, extractor, Matcher([*ruleset.entries, *extractor.entries]))
+
+    def analyse(self, post: Post) -> Analysis:
+        """Classify a post and, when it is relevant, extract its events."""
+        doc = tokenise(post.text)
+        hits = self.matcher.scan(doc)
+        classification = self.ruleset.evaluate(doc, hits)
+        if not classification.relevant:
+            return Analysis(classification)
+        return Analysis(classification, self.extractor.extract(post, doc, hits, classification))

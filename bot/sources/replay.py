@@ -1,0 +1,303 @@
+"""Replay sources: Telegram Desktop exports (``result.json``) and JSONL corpora.
+
+Both are streamed: a million-post file never sits in memory whole. A record that cannot be
+read becomes a ``BadRecord`` (with its line number for JSONL) and the rest goes on; a file
+that is not in either format at all raises ``InputError``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from bot.errors import InputError
+from bot.model import ForwardOrigin, Post
+
+#: How deep an entity list may nest before the rest is dropped (hostile exports).
+MAX_ENTITY_DEPTH = 32
+#: Chat types of a full-account export that are not channels or groups.
+_PRIVATE_CHATS = {"personal_chat", "bot_chat", "saved_messages", "private_group"}
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record that could not be read; ``line`` is set for JSONL."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+Item = Post | BadRecord
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store: valid surrogate pairs joined, lone surrogates replaced, NULs dropped."""
+    if text.isascii():
+        return text.replace("\x00", "")
+    fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return fixed.replace("\x00", "")
+
+
+def flatten_text(value: Any) -> str:
+    """A Desktop export ``text`` field (a string or a list of strings and entities) as plain text."""
+    parts: list[str] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+        elif isinstance(item, list) and depth < MAX_ENTITY_DEPTH:
+            stack.extend((child, depth + 1) for child in reversed(item))
+        elif isinstance(item, dict) and depth < MAX_ENTITY_DEPTH:
+            stack.append((item.get("text", ""), depth + 1))
+    return clean_text("".join(parts))
+
+
+def _unix(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        return dt.datetime.fromtimestamp(int(value), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _iso_date(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _peer_key(value: Any) -> str | None:
+    """``channel1234`` / ``user55`` / 1234 as a channel key (the bare id)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(abs(value))
+    if isinstance(value, str):
+        digits = value.removeprefix("channel").removeprefix("chat").removeprefix("user")
+        if digits.lstrip("-").isdigit():
+            return str(abs(int(digits)))
+    return None
+
+
+def _channel_key(chat: dict[str, Any]) -> str | None:
+    username = chat.get("username")
+    if isinstance(username, str) and username.strip("@ "):
+        return username.strip("@ ").lower()
+    return _peer_key(chat.get("id"))
+
+
+def _export_post(message: dict[str, Any], channel: str, title: str | None, path: str) -> Item | None:
+    """One export message as a Post; None for service messages."""
+    if message.get("type", "message") != "message":
+        return None
+    message_id = message.get("id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
+        return BadRecord(path, None, f"message without a valid id: {str(message_id)[:40]!r}")
+    # date_unixtime is the truth; "date" is local time of the exporting machine.
+    date = _unix(message.get("date_unixtime")) or _iso_date(message.get("date"))
+    if date is None:
+        return BadRecord(path, None, f"message {message_id} has no readable date")
+    edited = _unix(message.get("edited_unixtime")) or _iso_date(message.get("edited"))
+    forward = None
+    forward_key = _peer_key(message.get("forwarded_from_id"))
+    forward_id = message.get("forwarded_message_id")
+    if forward_key and isinstance(forward_id, int):
+        forward = ForwardOrigin(forward_key, forward_id)
+    has_media = any(key in message for key in ("photo", "file", "media_type", "poll", "location_information"))
+    return Post(
+        channel=channel,
+        message_id=message_id,
+        date=date,
+        text=flatten_text(message.get("text", "")),
+        edit_date=edited,
+        forward=forward,
+        has_media=has_media,
+        channel_title=title,
+    )
+
+
+def _chat_posts(chat: dict[str, Any], path: str) -> Iterator[Item]:
+    key = _channel_key(chat)
+    if key is None:
+        yield BadRecord(path, None, f"chat {str(chat.get('name'))[:40]!r} has no id")
+        return
+    title = chat.get("name") if isinstance(chat.get("name"), str) else None
+    messages = chat.get("messages")
+    if not isinstance(messages, list):
+        yield BadRecord(path, None, f"chat {title or key!r} has no messages list")
+        return
+    for message in messages:
+        if isinstance(message, dict):
+            item = _export_post(message, key, title, path)
+            if item is not None:
+                yield item
+
+
+def read_export(path: Path) -> Iterator[Item]:
+    """Posts of a Telegram Desktop export: a single chat or a full-account export."""
+    name = str(path)
+    with _open(path) as handle:
+        head = _peek_object_keys(handle, name)
+        handle.seek(0)
+        try:
+            if "messages" in head:
+                meta = {key: value for key, value in head.items() if key != "messages"}
+                key = _channel_key(meta)
+                if key is None:
+                    raise InputError(f"{name}: export has no chat id")
+                title = meta.get("name") if isinstance(meta.get("name"), str) else None
+                for message in ijson.items(handle, "messages.item", use_float=True):
+                    if isinstance(message, dict):
+                        item = _export_post(message, key, title, name)
+                        if item is not None:
+                            yield item
+            elif "chats" in head or "left_chats" in head:
+                for prefix in ("chats.list.item", "left_chats.list.item"):
+                    handle.seek(0)
+                    for chat in ijson.items(handle, prefix, use_float=True):
+                        if isinstance(chat, dict) and chat.get("type") not in _PRIVATE_CHATS:
+                            yield from _chat_posts(chat, name)
+            else:
+                raise InputError(
+                    f"{name}: not a Telegram Desktop export (no 'messages' list and no 'chats' section)"
+                )
+        except ijson.JSONError as error:
+            raise InputError(f"{name}: truncated or invalid JSON ({_short(error)})") from error
+
+
+def _peek_object_keys(handle: IO[bytes], name: str) -> dict[str, Any]:
+    """The top-level scalar members and the names of the container members, read up to the
+    first big container, so the format is known before streaming."""
+    found: dict[str, Any] = {}
+    try:
+        for prefix, event, value in ijson.parse(handle, use_float=True):
+            if prefix == "" and event == "start_map":
+                continue
+            if prefix == "" and event in {"start_array", "string", "number", "boolean", "null"}:
+                raise InputError(f"{name}: not a Telegram Desktop export (top level is not an object)")
+            if event == "map_key" and prefix == "":
+                current = value
+                found.setdefault(current, None)
+            elif "." not in prefix and prefix and event in {"string", "number", "boolean", "null"}:
+                found[prefix] = value
+            elif prefix in {"messages", "chats", "left_chats"} and event in {"start_array", "start_map"}:
+                found[prefix] = []
+                return found
+    except ijson.JSONError as error:
+        raise InputError(f"{name}: not valid JSON ({_short(error)})") from error
+    return found
+
+
+def read_jsonl(path: Path) -> Iterator[Item]:
+    """Posts of a JSONL file in the corpus format of GUIDELINES.md, one per line."""
+    name = str(path)
+    with _open(path) as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.decode("utf-8", "replace").strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield BadRecord(name, number, f"not JSON: {error.msg} (column {error.colno})")
+                continue
+            yield jsonl_post(record, name, number)
+
+
+def jsonl_post(record: Any, name: str = "<jsonl>", number: int | None = None) -> Item:
+    """One corpus record as a Post, or a BadRecord saying what is wrong with it."""
+    if not isinstance(record, dict):
+        return BadRecord(name, number, "record is not a JSON object")
+    text = record.get("text", "")
+    if not isinstance(text, str | list):
+        return BadRecord(name, number, "'text' must be a string")
+    channel = record.get("channel")
+    if not isinstance(channel, str | int) or isinstance(channel, bool) or not str(channel).strip("@ "):
+        return BadRecord(name, number, "record has no 'channel'")
+    message_id = record.get("message_id")
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
+        return BadRecord(name, number, "record has no valid 'message_id'")
+    date = _iso_date(record.get("date"))
+    if date is None:
+        return BadRecord(name, number, "record has no ISO 8601 'date'")
+    forward = None
+    fwd = record.get("forward")
+    if isinstance(fwd, dict) and isinstance(fwd.get("message_id"), int) and fwd.get("channel"):
+        forward = ForwardOrigin(str(fwd["channel"]).strip("@ ").lower(), int(fwd["message_id"]))
+    key = str(channel).strip("@ ").lower()
+    return Post(
+        channel=key,
+        message_id=message_id,
+        date=date,
+        text=flatten_text(text),
+        edit_date=_iso_date(record.get("edit_date")),
+        forward=forward,
+        lang=record.get("lang") if isinstance(record.get("lang"), str) else None,
+        corpus_id=str(record["id"]) if record.get("id") is not None else None,
+    )
+
+
+def _open(path: Path) -> IO[bytes]:
+    try:
+        return path.open("rb")
+    except FileNotFoundError as error:
+        raise InputError(f"{path}: no such file") from error
+    except IsADirectoryError as error:
+        raise InputError(f"{path}: is a directory") from error
+    except OSError as error:
+        raise InputError(f"{path}: cannot read ({error.strerror})") from error
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+
+
+def kind_of(path: Path) -> str:
+    """``jsonl`` or ``export``, from the suffix or, failing that, the first line."""
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return "jsonl"
+    if suffix == ".json":
+        return "export"
+    with _open(path) as handle:
+        first = handle.readline().decode("utf-8", "replace").strip()
+    try:
+        record = json.loads(first)
+    except json.JSONDecodeError:
+        return "export"
+    return "jsonl" if isinstance(record, dict) and ("message_id" in record or "text" in record) else "export"
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files to replay: each file as given, folders searched for ``*.json``/``*.jsonl``."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix.lower() in {".json", ".jsonl", ".ndjson"})
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file")
+    return files
+
+
+def read_posts(path: Path) -> Iterator[Item]:
+    """Every post of one replay file, in file order."""
+    return read_jsonl(path) if kind_of(path) == "jsonl" else read_export(path)
