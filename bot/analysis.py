@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from bot.extract.events import Extractor
 from bot.model import Analysis, Post
+from bot.rules.engine import RuleSet
 from bot.rules.matcher import Matcher
 from bot.rules.text import tokenise
-from bot.rules.engine import RuleSet
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,13 @@ class Analyser:
 
     @classmethod
     def build(cls, ruleset: RuleSet, extractor: Extractor) -> Analyser:
-        """Compile one automaton over the rule concepts, gazetteer names and group names."""
-        return cls(ruleset, extractor, Matcher([*ruleset.entries, *extractor.entries]))
+        """Compile one automaton over the rule concepts, gazetteer names and group names.
+
+        The extractor is bound to the rule set so each event of a multi-attack post gets
+        the labels (attack type, target) of its own part of the text.
+        """
+        bound = extractor.bind(ruleset)
+        return cls(ruleset, bound, Matcher([*ruleset.entries, *bound.entries]))
 
     def analyse(self, post: Post) -> Analysis:
         """Classify a post and, when it is relevant, extract its events."""

@@ -1,0 +1,275 @@
+"""Dates an attack report states, resolved against the post's own date (pure, no clock).
+
+English ("On 23 January", "January 22, 2021", "22.01.2021", "on Sunday", "yesterday",
+"last night", "this morning") and Arabic (both month-name systems, كانون الثاني and
+يناير; Arabic-Indic digits; أمس، ليلة أمس، فجر اليوم، صباح اليوم، قبل قليل; يوم الأحد).
+A day and month without a year is the latest such date not after the post's date; a
+weekday is the latest such day not after it. Dates after the post's date are dropped:
+a post cannot report an attack that has not happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.extract.folding import Folded, fold
+
+DateKind = Literal["absolute", "day_month", "weekday", "relative"]
+
+_EN_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+# Folded spellings (hamza/alef folded, ة->ه, ى->ي): Syriac-derived (Iraq, Levant) and
+# Latin-derived (Egypt, Gulf) month names.
+_AR_MONTHS = {
+    "كانون الثاني": 1,
+    "يناير": 1,
+    "شباط": 2,
+    "فبراير": 2,
+    "اذار": 3,
+    "مارس": 3,
+    "نيسان": 4,
+    "ابريل": 4,
+    "ايار": 5,
+    "مايو": 5,
+    "حزيران": 6,
+    "يونيو": 6,
+    "يونيه": 6,
+    "تموز": 7,
+    "يوليو": 7,
+    "يوليه": 7,
+    "اب": 8,
+    "اغسطس": 8,
+    "ايلول": 9,
+    "سبتمبر": 9,
+    "تشرين الاول": 10,
+    "اكتوبر": 10,
+    "تشرين الثاني": 11,
+    "نوفمبر": 11,
+    "كانون الاول": 12,
+    "ديسمبر": 12,
+}
+_EN_WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+_AR_WEEKDAYS = {
+    "الاثنين": 0,
+    "الاتنين": 0,
+    "الثلاثاء": 1,
+    "الثلاثا": 1,
+    "الاربعاء": 2,
+    "الاربعا": 2,
+    "الخميس": 3,
+    "الجمعه": 4,
+    "السبت": 5,
+    "الاحد": 6,
+}
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in sorted(words, key=len, reverse=True))
+
+
+_EN_MONTH = _alternation(list(_EN_MONTHS))
+_AR_MONTH = _alternation(list(_AR_MONTHS))
+_AR_PROCLITIC = r"(?:[وفب]|ل)?"
+_ORD = r"(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d{2}"
+
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "ymd",
+        re.compile(rf"(?<!\d)(?P<y>{_YEAR})\s?[-/.]\s?(?P<m>\d{{1,2}})\s?[-/.]\s?(?P<d>\d{{1,2}})(?!\d)"),
+    ),
+    (
+        "dmy",
+        re.compile(rf"(?<![\d.:/])(?P<d>\d{{1,2}})[./-](?P<m>\d{{1,2}})[./-](?P<y>{_YEAR}|\d{{2}})(?![\d:])"),
+    ),
+    (
+        "d_month",
+        re.compile(
+            rf"(?<![\d:])(?P<d>\d{{1,2}}){_ORD}(?:\s+of)?\s*-?\s*(?P<mon>{_EN_MONTH})\b\.?(?:,?\s+(?P<y>{_YEAR}))?(?!\d)"
+        ),
+    ),
+    (
+        "month_d",
+        re.compile(
+            rf"\b(?P<mon>{_EN_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORD}(?![\d:])(?:,?\s+(?P<y>{_YEAR}))?(?!\d)"
+        ),
+    ),
+    (
+        "ar_d_month",
+        re.compile(
+            rf"(?<![\d:])(?P<d>\d{{1,2}})\s*(?:من\s+)?(?:شهر\s+)?{_AR_PROCLITIC}(?P<mon>{_AR_MONTH})(?![\u0621-\u064a])"
+            rf"(?:\s*(?:\(\s*\d{{1,2}}\s*\)\s*)?(?:عام|سنه)?\s*(?P<y>{_YEAR}))?(?!\d)"
+        ),
+    ),
+)
+
+_EN_WEEKDAY = re.compile(rf"\b(?P<wd>{'|'.join(_EN_WEEKDAYS)})(?:'s)?\b")
+_AR_WEEKDAY = re.compile(
+    rf"(?P<lead>(?:(?:يوم|ليله|ليلة|صباح|مساء|فجر|ظهر|عصر|ضحي|اليوم)\s+))?"
+    rf"(?P<wd>{'|'.join(_AR_WEEKDAYS)})(?![\u0621-\u064a])(?P<trail>\s+(?:الماضي|المنصرم|الموافق|\d))?"
+)
+
+# Relative expressions: (pattern, days before the post's date).
+_RELATIVE: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"\bthe\s+day\s+before\s+yesterday\b"), 2),
+    (re.compile(r"(?<![\u0621-\u064a])(?:اول\s+(?:من\s+)?امس|امس\s+الاول)(?![\u0621-\u064a])"), 2),
+    (re.compile(r"\byesterday\b|\blast\s+night\b|\bovernight\b"), 1),
+    (re.compile(r"(?<![\u0621-\u064a])(?:[وفب]?(?:ال)?امس|البارحه|[وف]?ليله\s+امس)(?![\u0621-\u064a])"), 1),
+    (
+        re.compile(
+            r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)|earlier\s+today|"
+            r"(?:an?\s+|few\s+|several\s+)?(?:hours?|minutes?|moments?)\s+ago|just\s+now)\b"
+        ),
+        0,
+    ),
+    (
+        re.compile(
+            r"(?<![\u0621-\u064a])(?:[وف]?(?:فجر|صباح|ظهر|عصر|مساء|ليله|ضحي)\s+)?(?:هذا\s+)?[وفل]?اليوم(?![\u0621-\u064a])|"
+            r"(?<![\u0621-\u064a])(?:قبل|منذ)\s+(?:قليل|ساعه|ساعات|دقائق|لحظات)(?![\u0621-\u064a])|"
+            r"(?<![\u0621-\u064a])الليله(?![\u0621-\u064a])"
+        ),
+        0,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date stated in a text: the resolved day, how it was stated and where (original offsets)."""
+
+    date: dt.date
+    kind: DateKind
+    start: int
+    end: int
+
+
+def _year_for(day: int, month: int, reference: dt.date) -> dt.date | None:
+    """The latest date with this day and month that is not after ``reference``."""
+    for year in (reference.year, reference.year - 1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= reference:
+            return candidate
+    return None
+
+
+def _absolute(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month(name: str, table: dict[str, int]) -> int:
+    return table[re.sub(r"\s+", " ", name).rstrip(".")]
+
+
+def _weekday(weekday: int, reference: dt.date) -> dt.date:
+    return reference - dt.timedelta(days=(reference.weekday() - weekday) % 7)
+
+
+def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(start < other_end and other_start < end for other_start, other_end in taken)
+
+
+def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -> list[DateMention]:
+    """Every date the text states, resolved against ``reference`` (the post's local date), in text order."""
+    source = folded or fold(text)
+    body = source.text
+    found: list[tuple[int, int, dt.date, DateKind]] = []
+    taken: list[tuple[int, int]] = []
+    latest = reference + dt.timedelta(days=1)
+    for name, pattern in _PATTERNS:
+        for match in pattern.finditer(body):
+            if _overlaps(taken, match.start(), match.end()):
+                continue
+            groups = match.groupdict()
+            month = (
+                int(groups["m"])
+                if groups.get("m")
+                else _month(groups["mon"], _EN_MONTHS if name in ("d_month", "month_d") else _AR_MONTHS)
+            )
+            day = int(groups["d"])
+            year_text = groups.get("y")
+            if year_text:
+                year = int(year_text)
+                if year < 100:
+                    year += 2000
+                resolved = _absolute(year, month, day)
+                kind: DateKind = "absolute"
+            else:
+                resolved = _year_for(day, month, reference)
+                kind = "day_month"
+            if resolved is None or resolved > latest:
+                continue
+            found.append((match.start(), match.end(), resolved, kind))
+            taken.append((match.start(), match.end()))
+    for match in _EN_WEEKDAY.finditer(body):
+        if not _overlaps(taken, match.start(), match.end()):
+            found.append(
+                (match.start(), match.end(), _weekday(_EN_WEEKDAYS[match["wd"]], reference), "weekday")
+            )
+            taken.append((match.start(), match.end()))
+    for match in _AR_WEEKDAY.finditer(body):
+        # "الاحد"/"الاثنين" are also "the one"/"the two": a weekday needs a cue around it.
+        if not (match["lead"] or match["trail"]):
+            continue
+        trail = (match["trail"] or "").strip()
+        if trail == "الموافق" or trail.isdigit():
+            continue  # "يوم الأحد الموافق ١٣ أيلول": the stated date says it
+        if _overlaps(taken, match.start("wd"), match.end("wd")):
+            continue
+        resolved = _weekday(_AR_WEEKDAYS[match["wd"]], reference)
+        lead = (match["lead"] or "").strip()
+        if lead == "اليوم" and (reference - resolved).days > 1:
+            resolved = reference  # "اليوم الثلاثاء" is today, whatever weekday the post got wrong
+        found.append((match.start(), match.end(), resolved, "weekday"))
+        taken.append((match.start(), match.end()))
+    for pattern, days_before in _RELATIVE:
+        for match in pattern.finditer(body):
+            if _overlaps(taken, match.start(), match.end()):
+                continue
+            found.append((match.start(), match.end(), reference - dt.timedelta(days=days_before), "relative"))
+            taken.append((match.start(), match.end()))
+    mentions = []
+    for start, end, date, kind in sorted(found, key=lambda item: item[0]):
+        first, last = source.span(start, end)
+        mentions.append(DateMention(date, kind, first, last))
+    return mentions

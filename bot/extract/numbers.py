@@ -1,0 +1,465 @@
+"""Casualty figures a report states: killed and injured, in English and Arabic (pure).
+
+Numbers come as digits (ASCII or Arabic-Indic) or words ("three", "ثلاثة", the Arabic
+dual "جنديين" = two soldiers, "أحد السائقين" = one of the drivers). A figure is read from
+the words around a casualty word: "three contractors injured", "killing one officer and
+wounding two policemen", "استشهاد جنديين وإصابة ثلاثة آخرين". "No casualties" / "دون
+خسائر بشرية" gives 0; a vague statement ("a number of advisers were injured", "no word
+on casualties", "أنباء عن وقوع إصابات") or silence gives None. Absurd figures are
+ignored rather than trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.extract.folding import fold
+
+#: A figure above this is a misreading (a year, a unit number), not a casualty count.
+MAX_FIGURE = 500
+
+_TOKEN = re.compile(r"\d+(?:,\d{3})*|[a-z]+(?:'[a-z]+)?|[\u0621-\u064a]+|[^\s\w]|\n", re.UNICODE)
+
+_EN_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "dozen": 12,
+    "both": 2,
+    "another": 1,
+    "a": 1,
+    "an": 1,
+    "single": 1,
+}
+_AR_NUMBERS = {
+    "واحد": 1,
+    "واحده": 1,
+    "احد": 1,
+    "احدي": 1,
+    "اثنان": 2,
+    "اثنين": 2,
+    "اثنتين": 2,
+    "اثنتان": 2,
+    "ثلاث": 3,
+    "ثلاثه": 3,
+    "اربع": 4,
+    "اربعه": 4,
+    "خمس": 5,
+    "خمسه": 5,
+    "ست": 6,
+    "سته": 6,
+    "سبع": 7,
+    "سبعه": 7,
+    "ثمان": 8,
+    "ثماني": 8,
+    "ثمانيه": 8,
+    "تسع": 9,
+    "تسعه": 9,
+    "عشر": 10,
+    "عشره": 10,
+    "عشرين": 20,
+    "عشرون": 20,
+    "ثلاثين": 30,
+    "ثلاثون": 30,
+}
+_EN_PERSONS = re.compile(
+    r"^(?:people|persons?|civilians?|soldiers?|troops?|troopers?|members?|fighters?|drivers?|contractors?|"
+    r"engineers?|officers?|policem[ae]n|police|guards?|advis[eo]rs?|personnel|workers?|employees?|"
+    r"service(?:m[ae]n|members?)|militants?|gunmen|children|child|m[ae]n|wom[ae]n|staff|crew|marines?|"
+    r"security|recruits?|conscripts?|passengers?|others?)$"
+)
+_AR_PROCLITICS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?")
+_AR_PERSON_STEMS = (
+    "سائق",
+    "جندي",
+    "جنود",
+    "ضابط",
+    "ضباط",
+    "منتسب",
+    "عنصر",
+    "عناصر",
+    "مقاتل",
+    "شخص",
+    "اشخاص",
+    "مدني",
+    "عسكري",
+    "شرطي",
+    "افراد",
+    "فرد",
+    "حارس",
+    "حراس",
+    "عامل",
+    "عمال",
+    "متعاقد",
+    "مستشار",
+    "موظف",
+    "اخر",
+    "مواطن",
+    "طفل",
+    "رجل",
+    "امراه",
+    "مهندس",
+    "مرافق",
+)
+#: Stems whose plural is broken, so stem + ين/ان is the dual: "two of them".
+_AR_DUAL_STEMS = ("جندي", "ضابط", "شخص", "فرد", "حارس", "عنصر", "شرطي", "طفل", "رجل", "قتيل", "شهيد", "جريح")
+_AR_SUFFIX = re.compile(r"(?:يين|يان|ين|ان|ون|ا|ه|ها|هم|يه|ي)?$")
+
+_EN_KILL = re.compile(r"^(?:kill|kills|killed|killing|dead|died|dies|slain|martyred|deaths?)$")
+_EN_HURT = re.compile(r"^(?:injur(?:e|es|ed|ing)|wound(?:s|ed|ing)?|hurt)$")
+_AR_KILL = re.compile(
+    r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل)$"
+)
+_AR_HURT = re.compile(
+    r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم)$"
+)
+_AR_DUAL_TRIGGER = re.compile(r"(?:ين|ان)$")
+
+_BREAK = {".", ";", ":", "!", "?", "\n", "|", "؟"}
+_EN_VAGUE = {
+    "number",
+    "several",
+    "some",
+    "dozens",
+    "many",
+    "scores",
+    "unknown",
+    "undisclosed",
+    "multiple",
+    "few",
+}
+_EN_AUXILIARIES = {
+    "were",
+    "was",
+    "have",
+    "has",
+    "had",
+    "been",
+    "being",
+    "reportedly",
+    "allegedly",
+    "also",
+    "later",
+}
+_EN_SKIP = {
+    "at",
+    "least",
+    "the",
+    "of",
+    "whom",
+    "them",
+    "about",
+    "around",
+    "nearly",
+    "up",
+    "to",
+    "more",
+    "than",
+}
+_GENERIC = re.compile(r"\b(?:most|usually|often|typically|routinely|generally|many\s+of)\b|عاده|غالبا|معظم")
+
+_EN_ZERO_BOTH = re.compile(
+    r"\b(?:no|zero|without(?:\s+(?:any|causing))?|nor)\s+(?:(?:reported|immediate|human|civilian|further|serious|"
+    r"known|other)\s+)?(?:casualties|casualty|injuries|injured|wounded|victims|losses|one\s+hurt)\b|"
+    r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
+    r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage)\b|"
+    r"\b(?:casualties|injuries)\s*[:\-]\s*(?:none|nil|no|zero|0)\b|"
+    r"(?:الخسائر|الاصابات)(?:\s+البشريه)?\s*[:\-]\s*(?:لا|لا\s+توجد|لا\s+يوجد|دون|صفر|0)(?![\u0621-\u064a])"
+)
+_EN_ZERO_KILLED = re.compile(
+    r"\b(?:no|zero|without(?:\s+any)?)\s+(?:(?:reported|immediate)\s+)?(?:deaths|fatalities|dead)\b|"
+    r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+)?(?:reportedly\s+)?killed\b"
+)
+_AR_NEGATORS = {"لا", "ولا", "لم", "ولم", "دون", "بدون", "عدم", "وبدون", "ودون", "بلا", "خلو"}
+_AR_ZERO_NOUNS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:اصابات|اصابه|خسائر|ضحايا|قتلي|جرحي|اصابه)$")
+_AR_INFO = re.compile(
+    r"^(?:[وفب]|ل)?(?:ال)?(?:معلومات|معلومه|انباء|تفاصيل|ورود|حصيله|تعرف|يعرف|معروفه|يتضح|تتضح|تاكيد|تصريح)$"
+)
+_AR_MATERIAL_ONLY = re.compile(r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)")
+
+
+@dataclass(frozen=True, slots=True)
+class Casualties:
+    """Killed and injured as a report states them; None where it does not say."""
+
+    killed: int | None = None
+    injured: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    text: str
+    start: int
+
+
+def _tokens(text: str) -> list[_Tok]:
+    return [_Tok(match.group(), match.start()) for match in _TOKEN.finditer(text)]
+
+
+def _number(word: str) -> int | None:
+    if word.isdigit() or re.fullmatch(r"\d+(?:,\d{3})+", word):
+        return int(word.replace(",", ""))
+    if word in _EN_NUMBERS:
+        return _EN_NUMBERS[word]
+    bare = re.sub(r"^[وب]", "", word) if word not in _AR_NUMBERS else word
+    return _AR_NUMBERS.get(bare)
+
+
+def _ar_person(word: str) -> int | None:
+    """1 for a singular person noun, 2 for a dual, 0 for a plural; None if not a person."""
+    bare = _AR_PROCLITICS.sub("", word)
+    for stem in _AR_PERSON_STEMS:
+        if bare.startswith(stem) and _AR_SUFFIX.fullmatch(bare[len(stem) :]):
+            rest = bare[len(stem) :]
+            if stem in _AR_DUAL_STEMS and rest in ("ين", "ان", "يين", "يان"):
+                return 2
+            if rest in ("ين", "ون", "يين") or stem in (
+                "جنود",
+                "ضباط",
+                "عناصر",
+                "اشخاص",
+                "افراد",
+                "حراس",
+                "عمال",
+            ):
+                return 0
+            return 1
+    return None
+
+
+def _en_figure_after(tokens: list[_Tok], index: int) -> int | None:
+    """'killing one officer', 'wounding 3', 'the killing of two soldiers'."""
+    position = index + 1
+    while position < len(tokens) and tokens[position].text in _EN_SKIP:
+        position += 1
+    if position >= len(tokens):
+        return None
+    word = tokens[position].text
+    if word in ("a", "an") and position + 1 < len(tokens) and tokens[position + 1].text in _EN_VAGUE:
+        return -1
+    value = _number(word)
+    if value is None or word in ("a", "an", "another", "both"):
+        # "a"/"an" only counts with a person right after: "killing a soldier"
+        if word in ("a", "an"):
+            followers = [token.text for token in tokens[position + 1 : position + 3]]
+            if any(_EN_PERSONS.match(follower) for follower in followers):
+                return 1
+        return None
+    return value
+
+
+def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
+    """'Three contractors ... and a female engineer were injured': quantities of people before the verb."""
+    total = 0
+    found = False
+    position = index - 1
+    if position > stop:
+        immediate = _number(tokens[position].text)
+        negated = position > 0 and tokens[position - 1].text in ("no", "not", "none")
+        if immediate is not None and tokens[position].text not in ("a", "an", "both") and not negated:
+            return immediate
+    while position > stop:
+        word = tokens[position].text
+        if word in _BREAK:
+            break
+        value = _number(word)
+        if value is not None and position > 0 and tokens[position - 1].text in ("no", "not", "none"):
+            value = None  # "no one was hurt"
+        if value is not None:
+            following = [token.text for token in tokens[position + 1 : min(position + 5, index)]]
+            if following and following[0] in _EN_VAGUE:
+                return -1
+            auxiliary = bool(following) and all(text in _EN_AUXILIARIES for text in following)
+            if word in ("another",) or auxiliary or any(_EN_PERSONS.match(text) for text in following):
+                total += value
+                found = True
+        elif word in _EN_VAGUE and position + 1 < index and tokens[position + 1].text == "of":
+            return -1
+        position -= 1
+    return total if found else None
+
+
+def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
+    killed: int | None = None
+    injured: int | None = None
+    vague_killed = vague_injured = False
+    last_trigger = -1
+    clause_start = -1
+    for index, token in enumerate(tokens):
+        if token.text in _BREAK:
+            clause_start = index
+            continue
+        is_kill = bool(_EN_KILL.match(token.text))
+        is_hurt = bool(_EN_HURT.match(token.text))
+        if not (is_kill or is_hurt):
+            continue
+        figure = None
+        if token.text.endswith("ing") or token.text in (
+            "killed",
+            "kill",
+            "kills",
+            "wounded",
+            "injured",
+            "deaths",
+        ):
+            figure = _en_figure_after(tokens, index)
+        if figure is None:
+            figure = _en_figure_before(tokens, index, max(clause_start, last_trigger))
+        last_trigger = index
+        if figure is None:
+            continue
+        if figure < 0 or figure > MAX_FIGURE:
+            if is_kill:
+                vague_killed = True
+            else:
+                vague_injured = True
+            continue
+        if is_kill:
+            killed = max(killed or 0, figure)
+        else:
+            injured = max(injured or 0, figure)
+    return killed, injured, vague_killed, vague_injured
+
+
+def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
+    """The figure right after (or before) an Arabic casualty word; -1 when vague."""
+    trigger = _AR_PROCLITICS.sub("", tokens[index].text)
+    for stem in ("قتيل", "شهيد", "جريح"):
+        if trigger.startswith(stem) and _AR_DUAL_TRIGGER.search(trigger):
+            return 2
+    if index > 0:
+        before = _number(tokens[index - 1].text)
+        if before is not None and trigger in ("قتلي", "جرحي", "شهداء", "قتيلا", "جريحا", "شهيدا", "مصابين"):
+            return before
+    total = 0
+    found = False
+    position = index + 1
+    limit = min(len(tokens), index + 9)
+    while position < limit:
+        word = tokens[position].text
+        if word in _BREAK or word == "," or _AR_KILL.match(word) or _AR_HURT.match(word):
+            break
+        value = _number(word)
+        person = _ar_person(word)
+        if value is not None:
+            # "سائقين اثنين": the number restates the noun before it
+            if found and position > 0 and _ar_person(tokens[position - 1].text) is not None:
+                total = total - (_ar_person(tokens[position - 1].text) or 0) + value
+            else:
+                total += value
+            found = True
+            # "أحد السائقين", "ثلاثة آخرين": the noun after the number is part of it
+            if position + 1 < limit and _ar_person(tokens[position + 1].text) is not None:
+                position += 1
+        elif person is not None:
+            if person == 0:
+                following = _number(tokens[position + 1].text) if position + 1 < limit else None
+                if following is not None:
+                    total += following
+                    found = True
+                    position += 1
+                elif not found:
+                    return -1
+            else:
+                total += person
+                found = True
+        elif not found and position == index + 1:
+            # the word after a casualty noun is not a person or a number ("إصابة مباشرة")
+            return None
+        position += 1
+    return total if found else None
+
+
+def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
+    killed: int | None = None
+    injured: int | None = None
+    vague_killed = vague_injured = False
+    for index, token in enumerate(tokens):
+        is_kill = bool(_AR_KILL.match(token.text))
+        is_hurt = not is_kill and bool(_AR_HURT.match(token.text))
+        if not (is_kill or is_hurt):
+            continue
+        figure = _arabic_figure(tokens, index)
+        if figure is None:
+            continue
+        if figure < 0 or figure > MAX_FIGURE:
+            vague_killed |= is_kill
+            vague_injured |= is_hurt
+            continue
+        if is_kill:
+            killed = max(killed or 0, figure)
+        else:
+            injured = max(injured or 0, figure)
+    return killed, injured, vague_killed, vague_injured
+
+
+def _sentences(text: str) -> list[str]:
+    return [part for part in re.split(r"(?<=[.!?؟\n])\s*", text) if part.strip()]
+
+
+def _zero(text: str) -> tuple[bool, bool]:
+    """Whether the text says nobody was killed / nobody was hurt (specific, not 'most attacks')."""
+    zero_killed = zero_both = False
+    for sentence in _sentences(text):
+        if _GENERIC.search(sentence):
+            continue
+        if _EN_ZERO_BOTH.search(sentence) or _AR_MATERIAL_ONLY.search(sentence):
+            zero_both = True
+        if _EN_ZERO_KILLED.search(sentence):
+            zero_killed = True
+        tokens = [token.text for token in _tokens(sentence)]
+        for index, word in enumerate(tokens):
+            if not _AR_ZERO_NOUNS.match(word):
+                continue
+            if index + 1 < len(tokens) and tokens[index + 1] in ("ماديه", "بالماديات"):
+                continue
+            window = tokens[max(0, index - 5) : index]
+            negated = [position for position, item in enumerate(window) if item in _AR_NEGATORS]
+            if negated and not any(_AR_INFO.match(item) for item in window[negated[-1] :]):
+                zero_both = True
+    return zero_both or zero_killed, zero_both
+
+
+def _larger(first: int | None, second: int | None) -> int | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return max(first, second)
+
+
+def find_casualties(text: str) -> Casualties:
+    """Killed and injured stated in a (segment of a) report."""
+    body = fold(text).text
+    tokens = _tokens(body)
+    en_killed, en_injured, en_vague_k, en_vague_i = _english(tokens)
+    ar_killed, ar_injured, ar_vague_k, ar_vague_i = _arabic(tokens)
+    killed = _larger(en_killed, ar_killed)
+    injured = _larger(en_injured, ar_injured)
+    zero_killed, zero_injured = _zero(body)
+    if killed is None and zero_killed and not (en_vague_k or ar_vague_k):
+        killed = 0
+    if injured is None and zero_injured and not (en_vague_i or ar_vague_i):
+        injured = 0
+    return Casualties(killed, injured)

@@ -1,0 +1,204 @@
+"""Where a post lists several attacks: list items, ordinals, and stated counts (pure).
+
+Posts list attacks as numbered or bulleted lines ("1) Diwaniya", "1️⃣ الديوانية:",
+"١- ٢٠٢١/٥/١٦ : ...", "• Mon 10 Jan – IED, Nasiriyah"), inline numbers ("(1) ... (2) ..."),
+or ordinals ("The first attack ... The second ...", "الأول في ... والثاني في ..."). Each
+item is a ``Segment``; the text outside every item (a preamble, a closing line such as
+"No casualties reported in any of them" or "all five were claimed by ...") is shared by
+all of them. Without such structure a post may still state how many convoys were hit
+("two convoys", "رتلين", "five convoys"): ``stated_count`` reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.extract.folding import fold
+
+_LINE_ITEM = re.compile(
+    r"^[ \t]*(?:"
+    r"\(?(?P<num>\d{1,2})\s*[).:\-]\s|"  # 1) 1. 1- (1), never 22.01.2021
+    r"\((?P<pnum>\d{1,2})\)|"
+    r"(?P<ar>[١-٩][٠-٩]?)\s*[-–).:]|"  # ١- ٢)
+    r"(?P<key>\d)\ufe0f?\u20e3|"  # keycap emoji 1️⃣
+    r"(?P<bullet>[•·▪◾◽▫●○■□►▶➖➤🔹🔸🔺🔻🔘✔☑✅◆◇\-*])\ufe0f?\s"
+    r")"
+)
+_INLINE_ITEM = re.compile(r"(?:(?<=\s)|^)\((?P<num>[1-9])\)")
+_EN_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+}
+_AR_ORDINALS = {
+    "اول": 1,
+    "اولي": 1,
+    "ثاني": 2,
+    "ثانيه": 2,
+    "ثالث": 3,
+    "ثالثه": 3,
+    "رابع": 4,
+    "رابعه": 4,
+    "خامس": 5,
+    "خامسه": 5,
+    "سادس": 6,
+    "سادسه": 6,
+    "سابع": 7,
+    "سابعه": 7,
+    "ثامن": 8,
+    "ثامنه": 8,
+}
+_ORDINAL = re.compile(
+    r"\b(?P<en>" + "|".join(_EN_ORDINALS) + r")\b|"
+    r"(?<![\u0621-\u064a])(?P<lead>[وف]?)ال(?P<ar>"
+    + "|".join(sorted(_AR_ORDINALS, key=len, reverse=True))
+    + r")"
+    r"(?![\u0621-\u064a])"
+)
+#: Words before an Arabic ordinal that make it part of a name, not a list position.
+_NOT_LIST = re.compile(
+    r"(?:كانون|تشرين|ربيع|جمادي|ملازم|الفوج|اللواء|الفرقه|الفيلق|العشرين|الجيل|الصف|الدرجه|المرتبه|الطريق)\s*$"
+)
+_EN_NOT_LIST = re.compile(r"(?:for\s+the|the\s+very|at|in\s+the|for)\s*$")
+
+_EN_COUNT = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "both": 2,
+}
+_AR_COUNT = {
+    "اثنين": 2,
+    "ثلاث": 3,
+    "ثلاثه": 3,
+    "اربع": 4,
+    "اربعه": 4,
+    "خمس": 5,
+    "خمسه": 5,
+    "ست": 6,
+    "سته": 6,
+    "سبع": 7,
+    "سبعه": 7,
+}
+_COUNT_EN = re.compile(
+    r"\b(?P<n>" + "|".join(_EN_COUNT) + r"|[2-9])\s+"
+    r"(?:(?!(?:were|was|are|in|on|at|by|of|and|the|killed|injured|wounded|dead|people|soldiers|drivers)\b)"
+    r"[a-z'-]+\s+){0,4}?"
+    r"(?:convoys|attacks|ieds?\s+attacks|operations|columns|bombings)\b"
+)
+_COUNT_AR = re.compile(
+    r"(?<![\u0621-\u064a])(?:[وب]?(?:ال)?(?:رتلين|رتلان|قافلتين|قافلتان|هجومين|هجومان|عمليتين|عمليتان))(?![\u0621-\u064a])|"
+    r"(?<![\u0621-\u064a])(?P<n>"
+    + "|".join(_AR_COUNT)
+    + r"|[2-9])\s+(?:[وب]?(?:ال)?)(?:ارتال|قوافل|هجمات|عمليات|رتلا)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A part of a post's text (original offsets) that reports one attack."""
+
+    start: int
+    end: int
+    kind: str  # "item" | "ordinal"
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    bounds = []
+    position = 0
+    for line in text.split("\n"):
+        bounds.append((position, position + len(line)))
+        position += len(line) + 1
+    return bounds
+
+
+def list_items(text: str) -> list[Segment]:
+    """Numbered or bulleted lines (two or more), each a segment; [] if there is no list."""
+    items: list[Segment] = []
+    for start, end in _lines(text):
+        line = text[start:end]
+        if _LINE_ITEM.match(line) and line.strip():
+            items.append(Segment(start, end, "item"))
+    if len(items) >= 2:
+        return items
+    inline = list(_INLINE_ITEM.finditer(text))
+    numbers = [int(match["num"]) for match in inline]
+    if len(inline) >= 2 and numbers == list(range(1, len(numbers) + 1)):
+        segments = []
+        for index, match in enumerate(inline):
+            stop = (
+                inline[index + 1].start() if index + 1 < len(inline) else _paragraph_end(text, match.start())
+            )
+            segments.append(Segment(match.start(), stop, "item"))
+        return segments
+    return []
+
+
+def _paragraph_end(text: str, position: int) -> int:
+    found = re.compile(r"\n[ \t]*\n").search(text, position)
+    return found.start() if found else len(text)
+
+
+def ordinal_segments(text: str, protected: list[tuple[int, int]]) -> list[Segment]:
+    """ "The first attack ... The second ..." / "الأول ... والثاني": one segment per ordinal.
+
+    ``protected`` spans (group names such as "ثورة العشرين الثانية") hold no ordinals. Needs
+    at least the first and the second; each later one must follow in order.
+    """
+    folded = fold(text)
+    body = folded.text
+    found: list[tuple[int, int]] = []  # (ordinal, original start)
+    for match in _ORDINAL.finditer(body):
+        start, _ = folded.span(match.start(), match.end())
+        if any(low <= start < high for low, high in protected):
+            continue
+        if match["en"]:
+            if _EN_NOT_LIST.search(body[: match.start()]):
+                continue
+            value = _EN_ORDINALS[match["en"]]
+        else:
+            if _NOT_LIST.search(body[: match.start()]):
+                continue
+            value = _AR_ORDINALS[match["ar"]]
+        found.append((value, start))
+    sequence: list[tuple[int, int]] = []
+    for value, start in found:
+        if value == len(sequence) + 1:
+            sequence.append((value, start))
+    if len(sequence) < 2:
+        return []
+    segments = []
+    for index, (_, start) in enumerate(sequence):
+        stop = sequence[index + 1][1] if index + 1 < len(sequence) else _paragraph_end(text, start)
+        segments.append(Segment(start, stop, "ordinal"))
+    return segments
+
+
+def stated_count(text: str) -> int | None:
+    """How many convoys/attacks the post says were hit ("five convoys", "رتلين"), if it says."""
+    body = fold(text).text
+    counts: list[int] = []
+    for match in _COUNT_EN.finditer(body):
+        counts.append(_EN_COUNT.get(match["n"]) or int(match["n"]))
+    for match in _COUNT_AR.finditer(body):
+        counts.append(_AR_COUNT.get(match["n"]) or int(match["n"]) if match["n"] else 2)
+    return max(counts) if counts else None
+
+
+def segments_are_lines(segments: list[Segment]) -> bool:
+    """Whether the segments are list lines (each dated on its own, if at all)."""
+    return bool(segments) and all(segment.kind == "item" for segment in segments)

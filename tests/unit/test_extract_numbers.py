@@ -1,0 +1,89 @@
+"""Killed and injured figures read from English and Arabic casualty statements."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.extract.numbers import MAX_FIGURE, find_casualties
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("Three contractors were injured in the blast.", None, 3),
+        ("killing one officer and wounding two policemen", 1, 2),
+        ("which it says killed 2 soldiers", 2, None),
+        ("an ambush near Jalawla, wounding 3.", None, 3),
+        ("A truck driver was killed and another wounded on Monday", 1, 1),
+        ("Two fighters of the PMF were killed early on Sunday", 2, None),
+        ("One driver lightly wounded.", None, 1),
+        (
+            "Three Iraqi guards, who escorted the convoy, and a female engineer were allegedly injured",
+            None,
+            4,
+        ),
+        ("the killing of two Iraqi soldiers in an IED attack", 2, None),
+        ("injuring three Iraqi security contractors", None, 3),
+        ("No casualties.", 0, 0),
+        ("There were no casualties.", 0, 0),
+        ("no casualties were reported in any of them", 0, 0),
+        ("The blast caused material damage only.", 0, 0),
+        ("No one was hurt.", 0, 0),
+        ("no one killed", 0, None),
+        ("A number of military advisers were allegedly injured.", None, None),
+        ("No word on casualties yet.", None, None),
+        ("No information on casualties so far.", None, None),
+        ("Casualty figures not yet known.", None, None),
+        ("Most attacks cause only material damage.", None, None),
+        ("إصابة ثلاثة من عناصر الحماية", None, 3),
+        ("استشهاد جنديين وإصابة ثلاثة آخرين", 2, 3),
+        ("استشهاد ضابط برتبة ملازم أول وجندي بانفجار عبوة", 2, None),
+        ("ما أسفر عن استشهاد مقاتل وإصابة أربعة آخرين", 1, 4),
+        ("إصابة سائقين اثنين بانفجار عبوة ناسفة", None, 2),
+        ("ما أدى إلى احتراق صهريج واحد وإصابة سائقه.", None, 1),
+        ("إصابة أحد السائقين بجروح", None, 1),
+        ("ولا خسائر بشرية.", 0, 0),
+        ("من دون خسائر بشرية", 0, 0),
+        ("ولم تُسجل إصابات بشرية.", 0, 0),
+        ("ولم يسفر الانفجار عن أي إصابات.", 0, 0),
+        ("دون ورود معلومات عن إصابات.", None, None),
+        ("وأنباء عن وقوع إصابات في صفوف الجنود", None, None),
+        ("وقد حققت العبوة إصابة مباشرة.", None, None),
+        ("ولا توجد خسائر بشرية", 0, 0),
+        ("سقوط ٣ جرحى", None, 3),
+        ("مقتل ٢ من المنتسبين", 2, None),
+        ("a convoy of 18 containers was hit", None, None),
+        ("• Casualties: none", 0, 0),
+        ("Two were killed and one was injured.", 2, 1),
+        ("killing a soldier and injuring two others", 1, 2),
+        ("injuring a driver", None, 1),
+        ("No deaths were reported, but two drivers were injured.", 0, 2),
+        ("الخسائر البشرية: لا توجد", 0, 0),
+    ],
+)
+def test_casualty_statements(text: str, killed: int | None, injured: int | None) -> None:
+    """Digits, number words, duals and 'no casualties' give figures; vague wording gives None."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+def test_a_number_beats_a_general_no_casualties() -> None:
+    """A stated figure wins over background wording that says nobody was hurt."""
+    found = find_casualties("A driver was killed. Most have damaged trucks without causing casualties.")
+    assert found.killed == 1
+
+
+def test_absurd_figures_are_not_trusted() -> None:
+    """A year or a unit number next to 'killed' is not a casualty count."""
+    found = find_casualties("2021 killed in the war, says a report")
+    assert found.killed is None
+
+
+@given(st.text(max_size=300))
+def test_any_text_gives_sane_figures(text: str) -> None:
+    """Arbitrary text never raises; figures are None or between 0 and the cap."""
+    found = find_casualties(text)
+    for value in (found.killed, found.injured):
+        assert value is None or 0 <= value <= MAX_FIGURE

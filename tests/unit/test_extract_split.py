@@ -1,0 +1,75 @@
+"""Finding the parts of a post that each report one attack: list items, ordinals, counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.extract.split import list_items, ordinal_segments, stated_count
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Today:\n1) Diwaniya\n2) Hilla (Babil)\n3) Samawa", 3),
+        ("حصيلة:\n١- الديوانية\n٢- السماوة", 2),
+        ("حصيلة:\n1️⃣ الديوانية: عبوة\n2️⃣ السماوة: عبوة\n3️⃣ الناصرية: عبوة", 3),
+        ("Tally:\n• Mon – IED, Nasiriyah\n• Tue – IED, Samawah", 2),
+        ("ISIS claims two attacks:\n(1) an IED in Tarmiyah;\n(2) an ambush near Jalawla.", 2),
+        ("Two attacks: (1) an IED in Tarmiyah; (2) an ambush near Jalawla.", 2),
+        ("22.01.2021\nOn January 22, five convoys came under attack.", 0),
+        ("🔴 عاجل | استهداف رتل في بابل", 0),
+    ],
+)
+def test_list_items(text: str, count: int) -> None:
+    """Numbered, keycap, Arabic-Indic and bulleted lines (two or more) are items; dates are not."""
+    assert len(list_items(text)) == count
+
+
+def test_items_cover_their_own_lines() -> None:
+    """Each item spans its line, so its place and date stay with it."""
+    text = "Today:\n1) Diwaniya\n2) Hilla"
+    assert [text[item.start : item.end] for item in list_items(text)] == ["1) Diwaniya", "2) Hilla"]
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("The first attack took place in Nasiriyah. The second attack took place in Babylon.", 2),
+        (
+            "The first of the convoys was struck in Diwaniyah. The second convoy in Samawah. "
+            "The third in Babil.",
+            3,
+        ),
+        ("استهداف رتلين، الأول في المحمودية والثاني في اللطيفية.", 2),
+        ("The first such report from Karbala in weeks.", 0),
+        ("يوم ١٥ كانون الثاني استهداف رتل", 0),
+        ("for the first time, and the second time today", 0),
+    ],
+)
+def test_ordinals(text: str, count: int) -> None:
+    """First/second... (and الأول/الثاني) split a post; a lone ordinal or a month name does not."""
+    assert len(ordinal_segments(text, [])) == count
+
+
+def test_ordinals_inside_group_names_are_ignored() -> None:
+    """'ثورة العشرين الثانية' names a group, not a second attack."""
+    text = "الأول في المحمودية. تعلن سرايا ثورة العشرين الثانية"
+    start = text.index("سرايا")
+    assert ordinal_segments(text, [(start, len(text))]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("five convoys carrying supplies came under attack", 5),
+        ("Two US convoys targeted today", 2),
+        ("استهداف رتلين للدعم اللوجستي", 2),
+        ("ثلاثة أرتال تعرضت لهجمات", 3),
+        ("two IEDs hit a convoy", None),
+        ("two drivers injured in attacks on convoys", None),
+        ("انفجار عبوتين ناسفتين استهدفتا رتلاً واحداً", None),
+    ],
+)
+def test_stated_count(text: str, count: int | None) -> None:
+    """How many convoys the post says were hit; two IEDs on one convoy is not two convoys."""
+    assert stated_count(text) == count
