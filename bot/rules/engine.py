@@ -1,0 +1,347 @@
+"""Rule sets: concepts + rules + categories compiled from YAML; classify a document with them.
+
+A rule fires when its concepts are found (``all`` of them, ``any`` one of a list) and its
+exclusions are not (``none`` anywhere, ``none_near`` in the same sentence or window), within
+the limits it sets (``same_sentence``, ``within`` N words). A fired rule adds its weight to
+its category (relevance) or to its value (labels such as ``attack_type``); a category whose
+score reaches its threshold is decided, a label category picks its best-scoring value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import RuleError
+from bot.model import Classification, RuleHit, TermMatch
+from bot.rules.check import check_source
+from bot.rules.matcher import Hit, Matcher, TermEntry
+from bot.rules.source import Source, read_rules
+from bot.rules.text import Document, tokenise
+
+__all__ = ["RELEVANT", "Category", "Rule", "RuleSet", "build_ruleset", "classify", "load_ruleset"]
+
+RELEVANT = "relevant"
+#: At most this many matches per concept are kept in a fired rule (explanations stay short).
+_MATCHES_PER_CONCEPT = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A compiled rule."""
+
+    name: str
+    category: str
+    weight: float
+    value: str | None
+    all_of: tuple[str, ...]
+    any_of: tuple[str, ...]
+    none_of: tuple[str, ...]
+    none_near: tuple[str, ...]
+    within: int | None
+    same_sentence: bool
+    origin: str
+    #: What must be found: each ``all`` concept alone, then the ``any`` list as one slot.
+    slots: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        slots = tuple((concept,) for concept in self.all_of) + ((self.any_of,) if self.any_of else ())
+        object.__setattr__(self, "slots", slots)
+
+    @property
+    def triggers(self) -> frozenset[str]:
+        """Concepts one of which must be present for the rule to have a chance."""
+        return frozenset(self.all_of[:1] or self.any_of)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """An output category: ``relevant`` (a yes/no score) or a label with values."""
+
+    name: str
+    threshold: float
+    values: tuple[str, ...]
+    default: str | None
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """Concepts, rules and categories ready to evaluate; ``entries`` feed one shared Matcher."""
+
+    concepts: Mapping[str, tuple[TermEntry, ...]]
+    rules: tuple[Rule, ...]
+    categories: Mapping[str, Category]
+    _index: Mapping[str, tuple[tuple[int, Rule], ...]] = field(repr=False, compare=False)
+    _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def entries(self) -> tuple[TermEntry, ...]:
+        """Every term of every concept (protected words included, as exact terms)."""
+        return tuple(entry for terms in self.concepts.values() for entry in terms)
+
+    @property
+    def matcher(self) -> Matcher:
+        """A Matcher over this rule set's own terms (built once)."""
+        matcher = self._cache.get("matcher")
+        if matcher is None:
+            matcher = self._cache["matcher"] = Matcher(self.entries)
+        return matcher
+
+    @property
+    def labels(self) -> tuple[Category, ...]:
+        """The output categories other than relevance."""
+        return tuple(category for category in self.categories.values() if category.name != RELEVANT)
+
+    def evaluate(self, doc: Document, hits: Sequence[Hit]) -> Classification:
+        """Classify a document from its matcher hits (hits of unknown concepts are ignored)."""
+        fired = self._fire(doc, _Evidence(doc, hits, self.concepts), None)
+        relevance = self.categories[RELEVANT]
+        score = sum(hit.weight for hit in fired if hit.category == RELEVANT)
+        labels = self._decide(fired)
+        return Classification(
+            relevant=score >= relevance.threshold,
+            score=round(score, 6),
+            hits=tuple(fired),
+            labels=labels,
+        )
+
+    def labels_for(self, doc: Document, hits: Sequence[Hit], first: int, last: int) -> dict[str, str]:
+        """The label categories (attack_type, target, ...) from the hits inside tokens first..last."""
+        inside = [hit for hit in hits if first <= hit.first and hit.last <= last]
+        fired = self._fire(doc, _Evidence(doc, inside, self.concepts), RELEVANT)
+        return self._decide(fired)
+
+    def classify(self, text: str) -> Classification:
+        """Tokenise, match and evaluate one text with this rule set's own matcher."""
+        doc = tokenise(text)
+        return self.evaluate(doc, self.matcher.scan(doc))
+
+    def origin(self, rule_name: str) -> str | None:
+        """Where a rule is defined ("file:line")."""
+        for rule in self.rules:
+            if rule.name == rule_name:
+                return rule.origin
+        return None
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def _fire(self, doc: Document, evidence: _Evidence, skip: str | None) -> list[RuleHit]:
+        candidates: dict[int, Rule] = {}
+        for concept in evidence.found:
+            for position, rule in self._index.get(concept, ()):
+                candidates[position] = rule
+        fired: list[RuleHit] = []
+        made: dict[Hit, TermMatch] = {}
+        # relevance rules first (they are the verdict), then the labels, each in file order
+        for position in sorted(candidates, key=lambda at: (candidates[at].category != RELEVANT, at)):
+            rule = candidates[position]
+            if rule.category == skip:
+                continue
+            matched = _try(rule, evidence)
+            if matched is not None:
+                matches: list[TermMatch] = []
+                for hit in matched:
+                    match = made.get(hit)
+                    if match is None:
+                        text = doc.text[hit.start : hit.end]
+                        match = made[hit] = TermMatch(hit.concept, hit.term, hit.start, hit.end, text)
+                    matches.append(match)
+                fired.append(RuleHit(rule.name, rule.category, rule.weight, rule.value, tuple(matches)))
+        return fired
+
+    def _decide(self, fired: Iterable[RuleHit]) -> dict[str, str]:
+        scores: dict[tuple[str, str], float] = {}
+        for hit in fired:
+            if hit.value is not None:
+                key = (hit.category, hit.value)
+                scores[key] = scores.get(key, 0.0) + hit.weight
+        labels: dict[str, str] = {}
+        for category in self.labels:
+            best: str | None = None
+            best_score = 0.0
+            for value in category.values:  # earlier values win ties
+                score = scores.get((category.name, value), 0.0)
+                if score >= category.threshold and (best is None or score > best_score):
+                    best, best_score = value, score
+            chosen = best if best is not None else category.default
+            if chosen is not None:
+                labels[category.name] = chosen
+        return labels
+
+
+class _Evidence:
+    """The hits of one document by concept, with the sentences each concept occurs in."""
+
+    __slots__ = ("doc", "found", "keyed", "sentences")
+
+    def __init__(self, doc: Document, hits: Iterable[Hit], known: Mapping[str, object]) -> None:
+        found: dict[str, list[Hit]] = {}
+        for hit in hits:
+            if hit.concept in known:
+                found.setdefault(hit.concept, []).append(hit)
+        self.doc = doc
+        self.found = found
+        self.keyed: dict[str, list[tuple[int, Hit]]] = {}
+        self.sentences: dict[str, set[int]] = {}
+
+    def by_sentence(self, concept: str) -> list[tuple[int, Hit]]:
+        """The concept's hits, each with its sentence key."""
+        cached = self.keyed.get(concept)
+        if cached is None:
+            key = self.doc.sentence_key
+            cached = self.keyed[concept] = [(key(hit.first), hit) for hit in self.found.get(concept, ())]
+        return cached
+
+    def sentences_of(self, concept: str) -> set[int]:
+        cached = self.sentences.get(concept)
+        if cached is None:
+            cached = self.sentences[concept] = {sentence for sentence, _ in self.by_sentence(concept)}
+        return cached
+
+
+def _try(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
+    """The hits that make a rule fire, or None when it does not."""
+    found = evidence.found
+    for concept in rule.all_of:
+        if concept not in found:
+            return None
+    if rule.any_of and not any(concept in found for concept in rule.any_of):
+        return None
+    for concept in rule.none_of:
+        if concept in found:
+            return None
+    slots = rule.slots
+    if rule.same_sentence or (rule.within is None and rule.none_near):
+        return _in_a_sentence(rule, evidence)
+    hits = [[hit for concept in slot for hit in found.get(concept, ())] for slot in slots]
+    if rule.within is None:
+        return _keep(hit for slot in hits for hit in slot)
+    excluded = [hit for concept in rule.none_near for hit in found.get(concept, ())]
+    return _in_a_window(rule.within, hits, excluded)
+
+
+def _in_a_sentence(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
+    shared: set[int] | None = None
+    for slot in rule.slots:
+        here: set[int] = set()
+        for concept in slot:
+            here |= evidence.sentences_of(concept)
+        shared = here if shared is None else shared & here
+        if not shared:
+            return None
+    assert shared is not None
+    for concept in rule.none_near:
+        if concept in evidence.found:
+            shared = shared - evidence.sentences_of(concept)
+            if not shared:
+                return None
+    by_sentence = evidence.by_sentence
+    for sentence in sorted(shared):
+        in_sentence = [
+            [hit for concept in slot for key, hit in by_sentence(concept) if key == sentence]
+            for slot in rule.slots
+        ]
+        if rule.within is None:
+            return _keep(hit for slot in in_sentence for hit in slot)
+        matched = _in_a_window(rule.within, in_sentence, [])
+        if matched is not None:
+            return matched
+    return None
+
+
+def _in_a_window(within: int, slots: list[list[Hit]], excluded: list[Hit]) -> list[Hit] | None:
+    tagged = sorted(
+        ((hit.first, number, hit) for number, slot in enumerate(slots) for hit in slot),
+        key=lambda item: (item[0], item[1]),
+    )
+    needed = len(slots)
+    for start, (first, _, _) in enumerate(tagged):
+        window = [item for item in tagged[start:] if item[0] - first <= within]
+        if len({number for _, number, _ in window}) < needed:
+            continue
+        low, high = first - within, window[-1][0] + within
+        if any(low <= hit.first <= high for hit in excluded):
+            continue
+        return _keep(hit for _, _, hit in window)
+    return None
+
+
+def _keep(hits: Iterable[Hit]) -> list[Hit]:
+    kept: list[Hit] = []
+    counts: dict[str, int] = {}
+    for hit in hits:
+        seen = counts.get(hit.concept, 0)
+        if seen < _MATCHES_PER_CONCEPT:
+            counts[hit.concept] = seen + 1
+            kept.append(hit)
+    kept.sort(key=lambda hit: (hit.first, hit.last, hit.concept))
+    return kept
+
+
+def build_ruleset(source: Source) -> RuleSet:
+    """Compile checked definitions into a RuleSet (call ``check_source`` first)."""
+    concepts: dict[str, list[TermEntry]] = {}
+    for concept in source.concepts:
+        entries = concepts.setdefault(concept.name, [])
+        for term in concept.terms:
+            entries.append(
+                TermEntry(
+                    concept.name,
+                    term.text,
+                    exact=term.exact,
+                    origin=f"{term.file}:{term.line}",
+                    regex=term.regex,
+                )
+            )
+    rules = tuple(
+        Rule(
+            name=rule.name,
+            category=rule.category,
+            weight=rule.weight,
+            value=rule.value,
+            all_of=rule.all_of,
+            any_of=rule.any_of,
+            none_of=rule.none_of,
+            none_near=rule.none_near,
+            within=rule.within,
+            same_sentence=rule.same_sentence,
+            origin=f"{rule.file}:{rule.line}",
+        )
+        for rule in source.rules
+    )
+    index: dict[str, list[tuple[int, Rule]]] = {}
+    for position, rule in enumerate(rules):
+        for trigger in rule.triggers:
+            index.setdefault(trigger, []).append((position, rule))
+    categories = {
+        category.name: Category(
+            category.name,
+            category.threshold,
+            category.values,
+            category.default,
+            f"{category.file}:{category.line}",
+        )
+        for category in source.categories
+    }
+    return RuleSet(
+        concepts={name: tuple(entries) for name, entries in concepts.items()},
+        rules=rules,
+        categories=categories,
+        _index={concept: tuple(found) for concept, found in index.items()},
+    )
+
+
+def load_ruleset(directory: Path) -> RuleSet:
+    """Read, check and compile a rules directory; raises RuleError listing every problem."""
+    source = read_rules(directory)
+    problems = [*source.problems, *check_source(source)]
+    if problems:
+        raise RuleError(problems)
+    return build_ruleset(source)
+
+
+def classify(ruleset: RuleSet, text: str) -> Classification:
+    """Classify one text (the rule set's matcher is built once and cached)."""
+    return ruleset.classify(text)

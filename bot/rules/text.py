@@ -1,0 +1,502 @@
+"""Normalisation and tokenisation of Arabic and English text, with offsets into the original.
+
+``normalise`` folds the spelling variation of Arabic (hamza/alef forms, ى/ي, ة/ه, diacritics,
+tatweel, Persian letters, Eastern digits) and of Unicode (NFKC, case, invisible marks).
+``tokenise`` cuts a text into word tokens; every token keeps its ``start``/``end`` in the
+*original* text so a match can always be shown where it was found.
+
+Speed matters (the classifier runs it on every post), so the hot path never loops over
+characters in Python: a text is split on whitespace into *chunks* (C speed), each distinct
+chunk is analysed once (cached: its normalised words, their spans inside the chunk, sentence
+ends) and a document is the concatenation of its chunks' analyses. Token objects are only
+built when someone asks for ``Document.tokens``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, not_, sub
+
+__all__ = ["LINE", "MARKS", "SENTENCE", "Document", "Token", "fold_letters", "normalise", "tokenise"]
+
+#: Pseudo-words in a document's normalised stream: the end of a sentence (``. ! ? ؟ ;``) and
+#: a line break (two in a row: a paragraph break). Both are whitespace to ``str.split``, so
+#: no chunk of text can contain them.
+SENTENCE = "\x1e"
+LINE = "\x1f"
+MARKS = frozenset((SENTENCE, LINE))
+#: What a line break becomes before splitting (a private-use character; texts that contain
+#: it take the slower line-by-line path).
+_NEWLINE = "\ue000"
+
+# Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks), tatweel.
+_ARABIC_MARKS = (
+    "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed"
+    "\u08d3-\u08e1\u08e3-\u08ff"
+)
+# Zero-width and bidi controls, soft hyphen, BOM, variation selectors, combining grapheme joiner.
+_INVISIBLE = "\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufe00-\ufe0f\ufeff"
+# Other combining marks that may sit inside a word before normalisation composes them.
+_COMBINING = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+)
+
+_DROP = re.compile(f"[{_ARABIC_MARKS}{_INVISIBLE}\u0640]")
+
+
+def _build_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for alef in "\u0623\u0625\u0622\u0671\u0672\u0673\u0675":  # أ إ آ ٱ ٲ ٳ ٵ
+        table[ord(alef)] = "\u0627"  # ا
+    table[0x0649] = "\u064a"  # ى -> ي
+    table[0x0629] = "\u0647"  # ة -> ه
+    persian = {
+        "\u06a9": "\u0643",  # ک -> ك
+        "\u06aa": "\u0643",  # ڪ -> ك
+        "\u06af": "\u0643",  # گ -> ك (gaf is written for k/g in Iraqi/Persian names)
+        "\u06cc": "\u064a",  # ی -> ي
+        "\u06d0": "\u064a",  # ې -> ي
+        "\u067e": "\u0628",  # پ -> ب
+        "\u0686": "\u062c",  # چ -> ج
+        "\u0698": "\u0632",  # ژ -> ز
+        "\u06a4": "\u0641",  # ڤ -> ف
+        "\u06a8": "\u0642",  # ڨ -> ق
+        "\u06be": "\u0647",  # ھ -> ه
+        "\u06c1": "\u0647",  # ہ -> ه
+        "\u06c0": "\u0647",  # ۀ -> ه
+        "\u06d5": "\u0647",  # ە -> ه
+        "\u06c3": "\u0647",  # ۃ -> ه
+    }
+    for src, dst in persian.items():
+        table[ord(src)] = dst
+    for digit in range(10):
+        table[0x0660 + digit] = str(digit)  # Arabic-Indic ٠..٩
+        table[0x06F0 + digit] = str(digit)  # Eastern Arabic-Indic (Persian/Urdu) ۰..۹
+    return table
+
+
+_TABLE = _build_table()
+
+
+def _step(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DROP.sub("", text)
+    return unicodedata.normalize("NFKC", text.translate(_TABLE))
+
+
+def fold_letters(text: str) -> str:
+    """Only the Arabic letter folding of ``normalise`` (no case folding, no NFKC): for regex terms."""
+    return _DROP.sub("", text).translate(_TABLE)
+
+
+def normalise(text: str) -> str:
+    """Fold a text to the form rules and posts are compared in (idempotent).
+
+    NFKC, case folding, zero-width/bidi marks removed, Arabic diacritics and tatweel
+    stripped, alef forms to ا, ى to ي, ة to ه, Persian letters to Arabic, Arabic-Indic and
+    Eastern digits to ASCII.
+    """
+    current = text
+    for _ in range(4):  # one step is a fixed point for every text seen so far; bounded anyway
+        folded = _step(current)
+        if folded == current:
+            break
+        current = folded
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word: its normalised surface form and where it is in the original text."""
+
+    index: int
+    norm: str
+    start: int
+    end: int
+    sentence: int
+    paragraph: int
+    script: str  # "ar" | "latin" | "digit" | "other"
+
+
+# A word in the original text: a letter or digit (not tatweel) followed by letters, digits,
+# tatweel, diacritics and invisible marks (which normalisation removes). Underscore, hyphen,
+# apostrophe, quotes and other punctuation separate words.
+_ORIGINAL_WORD = re.compile(f"[^\\W_\u0640](?:[^\\W_]|[{_ARABIC_MARKS}{_INVISIBLE}{_COMBINING}])*")
+_NORMAL_WORD = re.compile(f"[^\\W_](?:[^\\W_]|[{_COMBINING}])*")
+_SENTENCE_PUNCT = frozenset("!?؟;؛…")
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """The analysis of one whitespace-free piece of text (cached by its exact string)."""
+
+    stream: str  # normalised words and sentence marks joined by " " ("" if none)
+    norms: tuple[str, ...]  # the normalised words (no marks)
+    spans: tuple[tuple[int, int], ...]  # each word's (start, end) inside the chunk
+
+
+def _is_boundary(gap: str, tail: bool, previous: str | None) -> bool:
+    if any(char in _SENTENCE_PUNCT for char in gap):
+        return True
+    if tail and "." in gap:
+        # "U.S." and initials are not sentence ends; "22.01." inside a chunk never reaches here.
+        return not (previous is not None and len(previous) == 1 and previous.isalpha())
+    return False
+
+
+def _analyse_chunk(chunk: str) -> _Chunk:
+    pieces: list[str] = []
+    norms: list[str] = []
+    spans: list[tuple[int, int]] = []
+    position = 0
+    previous: str | None = None
+    for match in _ORIGINAL_WORD.finditer(chunk):
+        gap = chunk[position : match.start()]
+        if previous is not None and _is_boundary(gap, tail=False, previous=previous):
+            pieces.append(SENTENCE)
+        words = _NORMAL_WORD.findall(normalise(match.group()))
+        for word in words:
+            pieces.append(word)
+            norms.append(word)
+            spans.append(match.span())
+        if words:
+            previous = words[-1]
+        position = match.end()
+    if _is_boundary(chunk[position:], tail=True, previous=previous):
+        pieces.append(SENTENCE)
+    return _Chunk(" ".join(pieces), tuple(norms), tuple(spans))
+
+
+class _ChunkCache(dict[str, _Chunk]):
+    """Chunk analyses by chunk; bounded so a long-running process does not grow forever."""
+
+    limit = 200_000
+
+    def __missing__(self, chunk: str) -> _Chunk:
+        if len(self) >= self.limit:
+            self.clear()
+            _STREAMS.reset()
+            _COUNTS.reset()
+            _STARTS.reset()
+            _ENDS.reset()
+        if chunk == _NEWLINE:
+            return _LINE_CHUNK
+        analysis = self[chunk] = _analyse_chunk(chunk)
+        return analysis
+
+
+_LINE_CHUNK = _Chunk(LINE, (), ())
+
+
+class _Projection(dict[str, tuple[int, ...]]):
+    """``chunk -> its words' start (or end) offsets inside the chunk``."""
+
+    def __init__(self, end: bool) -> None:
+        super().__init__()
+        self.end = int(end)
+
+    def reset(self) -> None:
+        self.clear()
+        self[_NEWLINE] = ()
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        value = self[chunk] = tuple(span[self.end] for span in _CHUNKS[chunk].spans)
+        return value
+
+
+class _Streams(dict[str, str]):
+    """``chunk -> its normalised stream`` (so ``map(streams.__getitem__, parts)`` runs at C speed)."""
+
+    def reset(self) -> None:
+        self.clear()
+        self[_NEWLINE] = LINE
+
+    def __missing__(self, chunk: str) -> str:
+        value = self[chunk] = _CHUNKS[chunk].stream
+        return value
+
+
+class _Counts(dict[str, int]):
+    """``chunk -> how many words it holds``."""
+
+    def reset(self) -> None:
+        self.clear()
+        self[_NEWLINE] = 0
+
+    def __missing__(self, chunk: str) -> int:
+        value = self[chunk] = len(_CHUNKS[chunk].norms)
+        return value
+
+
+_CHUNKS = _ChunkCache()
+_STREAMS = _Streams()
+_COUNTS = _Counts()
+_STARTS = _Projection(end=False)
+_ENDS = _Projection(end=True)
+_STREAMS.reset()
+_COUNTS.reset()
+_STARTS.reset()
+_ENDS.reset()
+
+
+def chunk_stream(chunk: str) -> str:
+    """The normalised stream of one chunk of a document (``Document.parts`` element)."""
+    return _STREAMS[chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A tokenised text: the original ``text`` and its ``tokens`` (built on first use).
+
+    ``parts`` are the whitespace-separated chunks of the text with a line-break mark
+    between lines; each chunk holds zero or more words. ``stream`` is the normalised
+    words separated by single spaces, with ``SENTENCE``/``LINE`` marks as pseudo-words.
+    """
+
+    text: str
+    parts: tuple[str, ...] = field(repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def stream(self) -> str:
+        """Normalised words and marks separated by single spaces."""
+        cached = self._cache.get("stream")
+        if cached is None:
+            cached = self._cache["stream"] = " ".join(filter(None, map(_STREAMS.__getitem__, self.parts)))
+        return cached  # type: ignore[return-value]
+
+    @property
+    def words(self) -> list[str]:
+        """The stream split into normalised words and marks."""
+        cached = self._cache.get("words")
+        if cached is None:
+            stream = self.stream
+            cached = self._cache["words"] = stream.split(" ") if stream else []
+        return cached  # type: ignore[return-value]
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        """Every token with its normalised form, original span, sentence, paragraph, script."""
+        cached = self._cache.get("tokens")
+        if cached is None:
+            cached = self._cache["tokens"] = self._build_tokens()
+        return cached  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        """The number of tokens."""
+        counts = self._token_counts()
+        return counts[-1] if counts else 0
+
+    def span(self, index: int) -> tuple[int, int]:
+        """The original-text ``(start, end)`` of token ``index``."""
+        cache = self._cache
+        counts: list[int] | None = cache.get("counts")  # type: ignore[assignment]
+        if counts is None:
+            counts = self._token_counts()
+        located: tuple[list[int], str | None] | None = cache.get("spelled")  # type: ignore[assignment]
+        if located is None:
+            located = self._spelled_starts()
+        part = bisect_right(counts, index)
+        inner = index - (counts[part - 1] if part else 0)
+        positions, spelled = located
+        base = positions[part] if spelled is None else _original(positions[part], spelled)
+        start, end = _CHUNKS[self.parts[part]].spans[inner]
+        return base + start, base + end
+
+    def extent(self, first: int, last: int) -> tuple[int, int]:
+        """The original-text ``(start, end)`` covering tokens ``first..last``."""
+        return self.span(first)[0], self.span(last)[1]
+
+    def bounds(self) -> tuple[list[int], list[int]]:
+        """Every token's original start and end offsets (built at C speed, once)."""
+        cached = self._cache.get("bounds")
+        if cached is None:
+            parts = self.parts
+            counts = map(_COUNTS.__getitem__, parts)
+            bases = list(chain.from_iterable(map(repeat, self._part_starts(), counts)))
+            starts = list(map(add, chain.from_iterable(map(_STARTS.__getitem__, parts)), bases))
+            ends = list(map(add, chain.from_iterable(map(_ENDS.__getitem__, parts)), bases))
+            cached = self._cache["bounds"] = (starts, ends)
+        return cached  # type: ignore[return-value]
+
+    def layout(self, words: list[str] | None = None) -> tuple[list[int], list[int]]:
+        """``slot -> token index`` over ``words`` (marks included) and ``token -> sentence key``.
+
+        A sentence key is the same for every token of a sentence and differs between
+        sentences (it counts the marks before the token; not dense, see ``sentence_of``).
+        ``words`` may be any word list with this document's marks (the matcher's canonical
+        words), to save building ``self.words``.
+        """
+        cached = self._cache.get("layout")
+        if cached is None:
+            words = self.words if words is None else words
+            marks = list(map(MARKS.__contains__, words))
+            before = list(accumulate(marks, initial=0))[1:]  # marks up to and including each slot
+            token_of_slot = list(map(sub, range(len(words)), before))
+            slots = compress(range(len(words)), map(not_, marks))
+            cached = self._cache["layout"] = (token_of_slot, list(map(before.__getitem__, slots)))
+        return cached  # type: ignore[return-value]
+
+    @property
+    def sentence_keys(self) -> dict[int, int]:
+        """Sentence keys already known for some tokens (the matcher notes them as it scans)."""
+        cached = self._cache.get("keys")
+        if cached is None:
+            cached = self._cache["keys"] = {}
+        return cached  # type: ignore[return-value]
+
+    def sentence_key(self, index: int) -> int:
+        """A key equal for tokens of the same sentence (cheaper than ``sentence_of``)."""
+        known = self.sentence_keys.get(index)
+        return known if known is not None else self.layout()[1][index]
+
+    def sentence_of(self, index: int) -> int:
+        """The sentence number (0-based, dense) of token ``index``."""
+        return bisect_right(self._breaks()[0], index)
+
+    def paragraph_of(self, index: int) -> int:
+        """The paragraph number (0-based, dense) of token ``index``."""
+        return bisect_right(self._breaks()[1], index)
+
+    # -- lazily computed structure ------------------------------------------------------
+
+    def _token_counts(self) -> list[int]:
+        cached = self._cache.get("counts")
+        if cached is None:
+            cached = self._cache["counts"] = list(accumulate(map(_COUNTS.__getitem__, self.parts)))
+        return cached  # type: ignore[return-value]
+
+    def _part_starts(self) -> list[int]:
+        """Every part's offset in the original text."""
+        cached = self._cache.get("starts")
+        if cached is None:
+            positions, spelled = self._spelled_starts()
+            cached = self._cache["starts"] = [_original(position, spelled) for position in positions]
+        return cached  # type: ignore[return-value]
+
+    def _spelled_starts(self) -> tuple[list[int], str | None]:
+        cached = self._cache.get("spelled")
+        if cached is None:
+            cached = self._cache["spelled"] = _part_starts(self.text, self.parts)
+        return cached  # type: ignore[return-value]
+
+    def _breaks(self) -> tuple[list[int], list[int]]:
+        """Token indexes where a new sentence / a new paragraph begins (dense, never 0)."""
+        cached = self._cache.get("breaks")
+        if cached is None:
+            sentences: list[int] = []
+            paragraphs: list[int] = []
+            stream = self.stream
+            marks = 0
+            for run in _MARK_RUN.finditer(stream):
+                text = run.group()
+                index = stream.count(" ", 0, run.start()) - marks  # words before the run
+                marks += (len(text) + 1) // 2
+                if not index or index == len(self):
+                    continue
+                sentences.append(index)
+                if text.count(LINE) >= 2:
+                    paragraphs.append(index)
+            cached = self._cache["breaks"] = (sentences, paragraphs)
+        return cached  # type: ignore[return-value]
+
+    def _build_tokens(self) -> tuple[Token, ...]:
+        sentences, paragraphs = self._breaks()
+        tokens: list[Token] = []
+        for part, base in zip(self.parts, self._part_starts(), strict=True):
+            analysis = _CHUNKS[part]
+            for norm, (start, end) in zip(analysis.norms, analysis.spans, strict=True):
+                index = len(tokens)
+                tokens.append(
+                    Token(
+                        index=index,
+                        norm=norm,
+                        start=base + start,
+                        end=base + end,
+                        sentence=bisect_right(sentences, index),
+                        paragraph=bisect_right(paragraphs, index),
+                        script=_script(norm),
+                    )
+                )
+        return tuple(tokens)
+
+
+_one_more = (1).__add__
+_MARK_RUN = re.compile(f"[{SENTENCE}{LINE}](?: [{SENTENCE}{LINE}])*")
+
+
+def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | None]:
+    """Where every part starts, and the text those offsets are in (None: the original text).
+
+    In the usual case (plain spaces between words) the offsets are prefix sums of lengths
+    in the text with each newline spelled " <mark> "; ``_original`` corrects one offset for
+    the newlines before it (two characters each) when it is needed.
+    """
+    if _NEWLINE not in text:
+        spelled = text.replace("\n", f" {_NEWLINE} ")
+        pieces = spelled.split(" ")
+        if list(filter(None, pieces)) == list(parts):
+            positions = list(compress(map(add, accumulate(map(len, pieces), initial=0), count()), pieces))
+            return positions, (spelled if "\n" in text else None)
+    return _part_starts_by_line(text), None
+
+
+def _original(position: int, spelled: str | None) -> int:
+    return position if spelled is None else position - 2 * spelled.count(_NEWLINE, 0, position)
+
+
+def _part_starts_by_line(text: str) -> list[int]:
+    starts: list[int] = []
+    line_start = 0
+    marked = _NEWLINE in text
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            starts.append(-1)
+        chunks = [chunk for chunk in line.split() if chunk != _NEWLINE] if marked else line.split()
+        if chunks:
+            if " ".join(chunks) == line:  # evenly spaced: plain arithmetic
+                starts.extend(accumulate(map(_one_more, map(len, chunks[:-1])), initial=line_start))
+            else:
+                position = line_start
+                for chunk in chunks:
+                    position = text.index(chunk, position)
+                    starts.append(position)
+                    position += len(chunk)
+        line_start += len(line) + 1
+    return starts
+
+
+def _script(norm: str) -> str:
+    if norm.isdigit():
+        return "digit"
+    first = norm[0]
+    if "\u0600" <= first <= "\u06ff" or "\u0750" <= first <= "\u077f" or "\u08a0" <= first <= "\u08ff":
+        return "ar"
+    if first.isascii() or "\u00c0" <= first <= "\u024f":
+        return "latin"
+    return "other"
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    if _NEWLINE not in text:
+        return tuple(text.replace("\n", f" {_NEWLINE} ").split())
+    parts: list[str] = []  # the private-use mark occurs in the text itself: go line by line
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            parts.append(_NEWLINE)
+        parts.extend(chunk for chunk in line.split() if chunk != _NEWLINE)
+    return tuple(parts)
+
+
+def tokenise(text: str) -> Document:
+    """Cut a text into tokens (word boundaries in both scripts) with sentence/paragraph marks.
+
+    Hyphens, apostrophes, quotes and punctuation separate tokens; ``. ! ? ؟ ;`` and line
+    breaks end a sentence, a blank line ends a paragraph.
+    """
+    return Document(text, _parts(text))

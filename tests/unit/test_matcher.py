@@ -1,0 +1,150 @@
+"""One-pass term matching: tolerant forms, word boundaries, the matching-caveats table."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.rules.matcher import Hit, Matcher, TermEntry
+from bot.rules.text import tokenise
+
+#: Every row of shared/reference/matching-caveats.md: keyword, text, does our matcher match,
+#: and why. ``limit`` rows are real ambiguity the matcher cannot settle on its own (the word
+#: *is* the keyword); rules and gazetteer cues handle them, the matcher deliberately matches.
+CAVEATS = [
+    ("رتل", "والرتل يتحرك نحو المدينة", True, "conjunction + article stripped"),
+    ("رتل", "شوهد رتلٌ عسكري", True, "tanwin removed by normalisation"),
+    ("رتل", "رتـــل عسكري", True, "tatweel removed by normalisation"),
+    ("رتل", "أرتال عسكرية", False, "broken plural: rules list أرتال themselves"),
+    ("رتل", "رتلين", True, "dual ending stripped (the stem is a term word)"),
+    ("عبوة ناسفة", "انفجار العبوة الناسفة", True, "article on both words of the phrase"),
+    ("عبوة ناسفة", "انفجار بعبوة ناسفة", True, "preposition ب attached"),
+    ("عبوة ناسفة", "انفجار عبوه ناسفه", True, "ة written as ه"),
+    ("إمداد", "قطع خطوط الامداد", True, "hamza dropped + article"),
+    ("الموصل", "وصل الرتل للموصل", True, "ل + ال contracted to لل"),
+    ("الموصل", "سلك موصل للكهرباء", False, "a term written with the article requires it"),
+    ("لغم", "يعاني من بلغم في صدره", False, "بلغم is protected (an exact term), so not ب + لغم"),
+    ("القاعدة", "قاعدة عسكرية أمريكية", False, "a term written with the article requires it"),
+    ("صور", "نشر صور من موقع الحادث", True, "limit: Tyre = 'pictures', the same word"),
+    ("حماة", "زار حماه في بيته", True, "limit: ة/ه folding makes Hama == 'his father-in-law'"),
+    ("حديثة", "أسلحة حديثة", True, "limit: Haditha = 'modern', the same word"),
+    ("الباب", "أغلق الباب", True, "limit: al-Bab = 'the door', the same word"),
+    ("IED", "they tried to flee", False, "word boundary: not inside 'tried'"),
+    ("IED", "two IEDs exploded", True, "English plural"),
+    ("IED", "Mosul's IED cell", True, "apostrophe is a boundary"),
+    ("car bomb", "a car-bomb exploded", True, "hyphen separates words like a space"),
+    ("car bomb", "a car\n\nbomb", False, "deliberate: a line break ends a sentence; phrases do not cross it"),
+    ("Deir ez-Zor", "in Deir ez Zor province", True, "keyword hyphen vs space"),
+]
+
+PROTECTED = TermEntry("protected", "بلغم", exact=True)
+
+
+@pytest.mark.parametrize(("keyword", "text", "expected", "why"), CAVEATS)
+def test_matching_caveats(keyword: str, text: str, expected: bool, why: str) -> None:
+    """Each caveat row matches or not as decided, and a match spans the keyword's text."""
+    matcher = Matcher([TermEntry("concept", keyword), PROTECTED])
+    hits = [hit for hit in matcher.scan(tokenise(text)) if hit.concept == "concept"]
+    assert bool(hits) is expected, why
+    for hit in hits:
+        assert text[hit.start : hit.end].strip()
+
+
+def _found(terms: list[TermEntry], text: str) -> list[tuple[str, str]]:
+    return [(hit.concept, text[hit.start : hit.end]) for hit in Matcher(terms).scan(tokenise(text))]
+
+
+TOLERANT = [
+    ("رتل", "استهداف برتل", "برتل"),
+    ("رتل", "فالرتل", "فالرتل"),
+    ("رتل", "للرتل", "للرتل"),
+    ("تحالف", "للتحالف الدولي", "للتحالف"),
+    ("التحالف", "وبالتحالف", "وبالتحالف"),
+    ("convoy", "two convoys", "convoys"),
+    ("attack", "attacked a convoy", "attacked"),
+    ("target", "targeting trucks", "targeting"),
+    ("hit", "hitting trucks", "hitting"),
+    ("supply", "supplies arrived", "supplies"),
+    ("ambush", "ambushes", "ambushes"),
+    ("rab'allah", "Rab'Allah claims", "Rab'Allah"),
+]
+
+
+@pytest.mark.parametrize(("term", "text", "surface"), TOLERANT)
+def test_tolerant_forms(term: str, text: str, surface: str) -> None:
+    """Proclitics, the article, لل and English inflections match the bare term."""
+    assert _found([TermEntry("c", term)], text) == [("c", surface)]
+
+
+def test_exact_terms_do_not_use_tolerant_forms() -> None:
+    """An exact term matches only its own normalised word."""
+    terms = [TermEntry("exact", "IED", exact=True), TermEntry("loose", "IED")]
+    assert _found(terms, "two IEDs") == [("loose", "IEDs")]
+    assert _found(terms, "an IED") == [("exact", "IED"), ("loose", "IED")]
+
+
+def test_token_that_is_itself_a_term_word_is_not_stripped() -> None:
+    """بابل (a term word) is not read as ب + ابل."""
+    terms = [TermEntry("place", "بابل"), TermEntry("animal", "ابل")]
+    assert _found(terms, "في بابل") == [("place", "بابل")]
+    assert _found(terms, "وبابل") == [("place", "وبابل")]
+
+
+def test_bare_term_still_matches_article_form_that_is_another_term() -> None:
+    """قاعدة (base) matches القاعدة even when القاعدة (al-Qaeda) is a term too: real ambiguity."""
+    terms = [TermEntry("base", "قاعدة"), TermEntry("group", "القاعدة")]
+    assert sorted(_found(terms, "استهداف القاعدة")) == [("base", "القاعدة"), ("group", "القاعدة")]
+    assert _found(terms, "قاعدة عسكرية") == [("base", "قاعدة")]
+
+
+def test_longest_stem_wins_for_prefixed_article_forms() -> None:
+    """بالموصل is read as ب + الموصل when الموصل is a term, and still matches bare موصل."""
+    terms = [TermEntry("city", "الموصل"), TermEntry("wire", "موصل")]
+    assert sorted(_found(terms, "بالموصل")) == [("city", "بالموصل"), ("wire", "بالموصل")]
+
+
+def test_short_arabic_words_get_no_proclitics() -> None:
+    """A two-letter term (آب, August) does not match باب (door)."""
+    assert _found([TermEntry("month", "آب")], "فتح باب") == []
+    assert _found([TermEntry("month", "آب")], "١٢ آب ٢٠٢٠") == [("month", "آب")]
+
+
+def test_phrases_do_not_cross_sentences() -> None:
+    """A multi-word term does not match across sentence punctuation."""
+    assert _found([TermEntry("c", "car bomb")], "a car. Bomb squads came") == []
+
+
+def test_hits_are_sorted_and_carry_token_indexes() -> None:
+    """Hits come sorted by (first, last, concept) with inclusive token indexes."""
+    matcher = Matcher([TermEntry("ied", "عبوة ناسفة"), TermEntry("ied", "عبوة"), TermEntry("convoy", "رتل")])
+    doc = tokenise("استهداف رتل بعبوة ناسفة")
+    assert matcher.scan(doc) == [
+        Hit("convoy", "رتل", 1, 1, 8, 11),
+        Hit("ied", "عبوة", 2, 2, 12, 17),
+        Hit("ied", "عبوة ناسفة", 2, 3, 12, 23),
+    ]
+
+
+def test_same_term_in_two_concepts_hits_both() -> None:
+    """One term listed under two concepts yields one hit per concept."""
+    terms = [TermEntry("a", "convoy"), TermEntry("b", "convoy"), TermEntry("a", "convoy")]
+    assert _found(terms, "convoy") == [("a", "convoy"), ("b", "convoy")]
+
+
+def test_empty_matcher_and_empty_text() -> None:
+    """No terms or no text: no hits."""
+    assert Matcher([]).scan(tokenise("convoy")) == []
+    assert Matcher([TermEntry("c", "convoy")]).scan(tokenise("")) == []
+    assert Matcher([TermEntry("c", "...")]).scan(tokenise("...")) == []
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300)
+def test_hit_spans_are_inside_the_text(text: str) -> None:
+    """Whatever the text, every hit's span is a non-empty piece of it."""
+    matcher = Matcher([TermEntry("c", word) for word in ("a", "رتل", "عبوة ناسفة", "ied", "al", "s")])
+    doc = tokenise(text)
+    for hit in matcher.scan(doc):
+        assert 0 <= hit.start < hit.end <= len(text)
+        assert 0 <= hit.first <= hit.last < len(doc)
