@@ -33,6 +33,23 @@ def _redactor(secrets: Iterable[str]) -> structlog.types.Processor:
     return redact
 
 
+class _Stream:
+    """Writes to ``sys.<name>`` as it is at write time, so a replaced or closed stream
+    (tests capture and close them) never receives a stale logger's output."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        return int(getattr(sys, self.name).write(text))
+
+    def flush(self) -> None:
+        getattr(sys, self.name).flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(sys, self.name).isatty())
+
+
 def configure(
     *,
     level: str = "info",
@@ -41,7 +58,11 @@ def configure(
     secrets: Iterable[str] = (),
 ) -> None:
     """Configure structlog (and the stdlib loggers Telethon uses) once per process."""
-    out = stream or sys.stdout
+    out: Any = stream or sys.stdout
+    if out is sys.stdout:
+        out = _Stream("stdout")
+    elif out is sys.stderr:
+        out = _Stream("stderr")
     json_lines = fmt == "json" or (fmt == "auto" and not out.isatty())
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)

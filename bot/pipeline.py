@@ -10,8 +10,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bot.analysis import Analyser
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.model import Analysis, Post
@@ -21,6 +21,13 @@ log = get_logger(__name__)
 
 #: Most posts written in one transaction when the queue has a backlog.
 BATCH = 500
+
+
+class PostAnalyser(Protocol):
+    """What the pipeline needs of the pure core (``bot.analysis.Analyser``)."""
+
+    def analyse(self, post: Post) -> Analysis: ...
+
 
 OnSaved = Callable[[Sequence[tuple[Post, SaveOutcome]]], Awaitable[None]]
 
@@ -60,7 +67,7 @@ class Pipeline:
     def __init__(
         self,
         store: Store,
-        analyser: Analyser,
+        analyser: PostAnalyser,
         metrics: Metrics | None = None,
         *,
         on_saved: Iterable[OnSaved] = (),
