@@ -73,7 +73,13 @@ class RuleSet:
     concepts: Mapping[str, tuple[TermEntry, ...]]
     rules: tuple[Rule, ...]
     categories: Mapping[str, Category]
+    #: concept -> the relevance rules / the label rules it can trigger, with their positions
     _index: Mapping[str, tuple[tuple[int, Rule], ...]] = field(repr=False, compare=False)
+    _label_index: Mapping[str, tuple[tuple[int, Rule], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    #: concepts that can make a relevance rule with a positive weight fire
+    _triggers: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -95,28 +101,49 @@ class RuleSet:
         return tuple(category for category in self.categories.values() if category.name != RELEVANT)
 
     def evaluate(self, doc: Document, hits: Sequence[Hit]) -> Classification:
-        """Classify a document from its matcher hits (hits of unknown concepts are ignored)."""
-        fired = self._fire(doc, _Evidence(doc, hits, self.concepts), None)
-        relevance = self.categories[RELEVANT]
-        score = sum(hit.weight for hit in fired if hit.category == RELEVANT)
-        labels = self._decide(fired)
-        return Classification(
-            relevant=score >= relevance.threshold,
-            score=round(score, 6),
-            hits=tuple(fired),
-            labels=labels,
-        )
+        """Classify a document from its matcher hits (hits of unknown concepts are ignored).
+
+        Labels are decided only for a relevant post (they describe its attack).
+        """
+        triggers = self._triggers
+        for hit in hits:
+            if hit.concept in triggers:
+                break
+        else:
+            return Classification(relevant=False, score=0.0)
+        evidence = _Evidence(doc, hits, self.concepts)
+        fired = self._fire(doc, evidence, relevance=True)
+        score = sum(hit.weight for hit in fired)
+        relevant = score >= self.categories[RELEVANT].threshold
+        labels: dict[str, str] = {}
+        if relevant:
+            described = self._fire(doc, evidence, relevance=False)
+            labels = self._decide(described)
+            fired += described
+        return Classification(relevant=relevant, score=round(score, 6), hits=tuple(fired), labels=labels)
 
     def labels_for(self, doc: Document, hits: Sequence[Hit], first: int, last: int) -> dict[str, str]:
         """The label categories (attack_type, target, ...) from the hits inside tokens first..last."""
         inside = [hit for hit in hits if first <= hit.first and hit.last <= last]
-        fired = self._fire(doc, _Evidence(doc, inside, self.concepts), RELEVANT)
-        return self._decide(fired)
+        return self._decide(self._fire(doc, _Evidence(doc, inside, self.concepts), relevance=False))
 
     def classify(self, text: str) -> Classification:
         """Tokenise, match and evaluate one text with this rule set's own matcher."""
-        doc = tokenise(text)
-        return self.evaluate(doc, self.matcher.scan(doc))
+        return self.classify_doc(tokenise(text))[0]
+
+    def classify_doc(self, doc: Document, matcher: Matcher | None = None) -> tuple[Classification, list[Hit]]:
+        """Classify a document, building its hits only when a relevance trigger occurs.
+
+        The same verdict as ``evaluate(doc, matcher.scan(doc))``: a document with none of the
+        concepts that can start a relevance rule is not relevant, so the full scan (and its
+        hits, returned empty then) is skipped. ``matcher`` must hold this rule set's terms
+        (default: its own).
+        """
+        matcher = self.matcher if matcher is None else matcher
+        if not matcher.finds(doc, self._triggers):
+            return Classification(relevant=False, score=0.0), []
+        hits = matcher.scan(doc)
+        return self.evaluate(doc, hits), hits
 
     def origin(self, rule_name: str) -> str | None:
         """Where a rule is defined ("file:line")."""
@@ -127,26 +154,25 @@ class RuleSet:
 
     # -- evaluation ---------------------------------------------------------------------
 
-    def _fire(self, doc: Document, evidence: _Evidence, skip: str | None) -> list[RuleHit]:
+    def _fire(self, doc: Document, evidence: _Evidence, *, relevance: bool) -> list[RuleHit]:
+        """Fire the relevance rules, or the label rules, that the evidence satisfies."""
+        index = self._index if relevance else self._label_index
         candidates: dict[int, Rule] = {}
         for concept in evidence.found:
-            for position, rule in self._index.get(concept, ()):
+            for position, rule in index.get(concept, ()):
                 candidates[position] = rule
         fired: list[RuleHit] = []
-        made: dict[Hit, TermMatch] = {}
-        # relevance rules first (they are the verdict), then the labels, each in file order
-        for position in sorted(candidates, key=lambda at: (candidates[at].category != RELEVANT, at)):
+        made: dict[int, TermMatch] = {}  # by id(hit): one TermMatch per hit, however many rules use it
+        for position in sorted(candidates):  # file order
             rule = candidates[position]
-            if rule.category == skip:
-                continue
             matched = _try(rule, evidence)
             if matched is not None:
                 matches: list[TermMatch] = []
                 for hit in matched:
-                    match = made.get(hit)
+                    match = made.get(id(hit))
                     if match is None:
                         text = doc.text[hit.start : hit.end]
-                        match = made[hit] = TermMatch(hit.concept, hit.term, hit.start, hit.end, text)
+                        match = made[id(hit)] = TermMatch(hit.concept, hit.term, hit.start, hit.end, text)
                     matches.append(match)
                 fired.append(RuleHit(rule.name, rule.category, rule.weight, rule.value, tuple(matches)))
         return fired
@@ -190,8 +216,12 @@ class _Evidence:
         """The concept's hits, each with its sentence key."""
         cached = self.keyed.get(concept)
         if cached is None:
+            known = self.doc.sentence_keys  # noted by the matcher as it scanned
             key = self.doc.sentence_key
-            cached = self.keyed[concept] = [(key(hit.first), hit) for hit in self.found.get(concept, ())]
+            cached = self.keyed[concept] = [
+                (known[hit.first] if hit.first in known else key(hit.first), hit)
+                for hit in self.found.get(concept, ())
+            ]
         return cached
 
     def sentences_of(self, concept: str) -> set[int]:
@@ -312,9 +342,12 @@ def build_ruleset(source: Source) -> RuleSet:
         for rule in source.rules
     )
     index: dict[str, list[tuple[int, Rule]]] = {}
+    label_index: dict[str, list[tuple[int, Rule]]] = {}
     for position, rule in enumerate(rules):
         for trigger in rule.triggers:
-            index.setdefault(trigger, []).append((position, rule))
+            (index if rule.category == RELEVANT else label_index).setdefault(trigger, []).append(
+                (position, rule)
+            )
     categories = {
         category.name: Category(
             category.name,
@@ -325,11 +358,19 @@ def build_ruleset(source: Source) -> RuleSet:
         )
         for category in source.categories
     }
+    triggers = frozenset(
+        concept
+        for rule in rules
+        if rule.category == RELEVANT and rule.weight > 0
+        for concept in rule.triggers
+    )
     return RuleSet(
         concepts={name: tuple(entries) for name, entries in concepts.items()},
         rules=rules,
         categories=categories,
         _index={concept: tuple(found) for concept, found in index.items()},
+        _label_index={concept: tuple(found) for concept, found in label_index.items()},
+        _triggers=triggers,
     )
 
 

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate, product
+from operator import attrgetter
 
 import ahocorasick
 
@@ -184,6 +185,7 @@ class _Key:
     term: str
     words: tuple[str, ...]
     exact: bool
+    size: int
 
 
 def compile_regex(pattern: str) -> re.Pattern[str]:
@@ -229,7 +231,7 @@ class Matcher:
 
         keys: dict[str, list[_Key]] = {}
         for entry, words in prepared:
-            key = _Key(entry.concept, entry.term, words, entry.exact)
+            key = _Key(entry.concept, entry.term, words, entry.exact, len(words))
             alternatives: list[tuple[str, ...]] = [
                 (word,) if entry.exact else (word, *sorted(aliases.get(word, ()))) for word in words
             ]
@@ -252,6 +254,9 @@ class Matcher:
         self._regexes = tuple(regexes)
         self._any_regex = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in regexes)) if regexes else None
         self.size = len(prepared) + len(regexes)
+        self._keys = keys
+        self._memo_key = f"canonical:{id(self)}"
+        self._screens: dict[frozenset[str], ahocorasick.Automaton | None] = {}
 
     def _canonical_word(self, token: str) -> str:
         """The vocabulary word a token stands for (the longest reading), or the token itself."""
@@ -267,7 +272,44 @@ class Matcher:
 
     def canonical(self, doc: Document) -> str:
         """The document's stream with every word mapped to its vocabulary word (the automaton input)."""
-        return " " + " ".join(filter(None, map(self._chunks.__getitem__, doc.parts))) + " "
+        memo = doc.memo
+        cached = memo.get(self._memo_key)
+        if isinstance(cached, str):
+            return cached
+        stream = " " + " ".join(filter(None, map(self._chunks.__getitem__, doc.parts))) + " "
+        memo[self._memo_key] = stream
+        return stream
+
+    def finds(self, doc: Document, concepts: frozenset[str]) -> bool:
+        """Whether any plain term of these concepts occurs (cheap: no hits are built).
+
+        A screen before ``scan``: a post with none of a rule set's relevance triggers cannot
+        be relevant, so its hits are never needed. Regex terms are not screened (True).
+        """
+        if self._any_regex is not None and any(entry.concept in concepts for entry, _ in self._regexes):
+            return True
+        screen = self._screens.get(concepts, False)
+        if screen is False:
+            screen = self._screens[concepts] = self._screen(concepts)
+        if screen is None or not doc.parts:
+            return False
+        only_exact = False
+        for _end, tolerant in screen.iter(self.canonical(doc)):
+            if tolerant:
+                return True
+            only_exact = True  # an exact term's key: its words must be checked by a full scan
+        return only_exact and any(hit.concept in concepts for hit in self.scan(doc))
+
+    def _screen(self, concepts: frozenset[str]) -> ahocorasick.Automaton | None:
+        automaton = ahocorasick.Automaton()
+        for pattern, bucket in self._keys.items():
+            chosen = [key for key in bucket if key.concept in concepts]
+            if chosen:
+                automaton.add_word(pattern, not all(key.exact for key in chosen))
+        if not len(automaton):
+            return None
+        automaton.make_automaton()
+        return automaton
 
     def scan(self, doc: Document) -> list[Hit]:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""
@@ -275,37 +317,42 @@ class Matcher:
             return []
         hits: list[Hit] = [] if self._any_regex is None else self._scan_regexes(doc)
         if self._empty:
+            hits.sort(key=_ORDER)
             return hits
         stream = self.canonical(doc)
-        located: dict[int, tuple[int, int]] = {}
-        bounds: dict[int, tuple[int, int]] = {}
+        located: dict[int, tuple[int, int, int, int]] = {}
+        ends: dict[int, int] = {}
         keys_of = doc.sentence_keys
         span = doc.span
         count = stream.count
+        append = hits.append
         for end, (length, keys) in self._automaton.iter(stream):
             start = end - length + 1  # the key's leading space
             place = located.get(start)
             if place is None:
                 slot = count(" ", 0, start)  # index in doc.words (marks included)
                 marks = count(SENTENCE, 0, start)  # LINE is spelled SENTENCE here
-                place = located[start] = (slot, slot - marks)
-                keys_of[slot - marks] = marks
-            slot, first = place
+                first = slot - marks
+                keys_of[first] = marks
+                head, tail = span(first)
+                ends[first] = tail
+                place = located[start] = (slot, first, head, tail)
+            slot, first, head, tail = place
             for key in keys:
-                size = len(key.words)
+                size = key.size
+                if size == 1:
+                    if key.exact and doc.words[slot] != key.words[0]:
+                        continue
+                    append(Hit(key.concept, key.term, first, first, head, tail))
+                    continue
                 if key.exact and tuple(doc.words[slot : slot + size]) != key.words:
                     continue
                 last = first + size - 1
-                head = bounds.get(first)
-                if head is None:
-                    head = bounds[first] = span(first)
-                tail = head
-                if last != first:
-                    tail = bounds.get(last)
-                    if tail is None:
-                        tail = bounds[last] = span(last)
-                hits.append(Hit(key.concept, key.term, first, last, head[0], tail[1]))
-        hits.sort(key=_order)
+                finish = ends.get(last)
+                if finish is None:
+                    finish = ends[last] = span(last)[1]
+                append(Hit(key.concept, key.term, first, last, head, finish))
+        hits.sort(key=_ORDER)
         return hits
 
     def _scan_regexes(self, doc: Document) -> list[Hit]:
@@ -316,18 +363,20 @@ class Matcher:
             zip(accumulate(map(_one_more, map(len, words)), initial=1), range(len(words)), strict=False)
         )
         token_of_slot = doc.layout()[0]
-        starts, ends = doc.bounds()
         hits: list[Hit] = []
         for found in self._any_regex.finditer(stream):
             start, end = found.span()
-            if start == end or start not in slot_at:
-                continue
+            text = found.group()
+            if start == end or start not in slot_at or text[0] in MARKS or text[-1] in MARKS:
+                continue  # empty, inside a word, or on a sentence mark: not a match of words
             slot = slot_at[start]
             first = token_of_slot[slot]
-            last = token_of_slot[slot + found.group().count(" ")]
+            last = token_of_slot[slot + text.count(" ")]
             for entry, regex in self._regexes:
                 if regex.fullmatch(stream, start, end) and last >= first:
-                    hits.append(Hit(entry.concept, entry.term, first, last, starts[first], ends[last]))
+                    hits.append(
+                        Hit(entry.concept, entry.term, first, last, doc.span(first)[0], doc.span(last)[1])
+                    )
         return hits
 
 
@@ -342,7 +391,7 @@ def _slot_at(words: list[str]) -> dict[int, int]:
 class _WordCache(dict[str, str]):
     """``token -> canonical word`` for one matcher, bounded."""
 
-    limit = 500_000
+    limit = 100_000
 
     def __init__(self, canonical: Callable[[str], str]) -> None:
         super().__init__()
@@ -358,7 +407,7 @@ class _WordCache(dict[str, str]):
 class _ChunkCache(dict[str, str]):
     """``chunk -> its stream with words mapped to vocabulary words``, for one matcher, bounded."""
 
-    limit = 200_000
+    limit = 50_000
 
     def __init__(self, words: _WordCache) -> None:
         super().__init__()
@@ -376,5 +425,4 @@ class _ChunkCache(dict[str, str]):
         return value
 
 
-def _order(hit: Hit) -> tuple[int, int, str, str]:
-    return (hit.first, hit.last, hit.concept, hit.term)
+_ORDER = attrgetter("first", "last", "concept", "term")

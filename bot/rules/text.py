@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import accumulate, compress, count
 from operator import add, not_, sub
 
 __all__ = ["LINE", "MARKS", "SENTENCE", "Document", "Token", "fold_letters", "normalise", "tokenise"]
@@ -149,17 +150,30 @@ def _is_boundary(gap: str, tail: bool, previous: str | None) -> bool:
     return False
 
 
+_ASCII_WORD = re.compile("[A-Za-z0-9]+")
+
+
 def _analyse_chunk(chunk: str) -> _Chunk:
+    if chunk.isascii():
+        if chunk.isalnum():  # a plain word or number: the most common new chunk by far
+            lowered = chunk.lower()
+            return _Chunk(lowered, (lowered,), ((0, len(chunk)),))
+        return _analyse(chunk, _ASCII_WORD, str.lower)
+    return _analyse(chunk, _ORIGINAL_WORD, normalise)
+
+
+def _analyse(chunk: str, finder: re.Pattern[str], fold: Callable[[str], str]) -> _Chunk:
+    """Words of a chunk (``finder`` finds them in the original, ``fold`` normalises each)."""
     pieces: list[str] = []
     norms: list[str] = []
     spans: list[tuple[int, int]] = []
     position = 0
     previous: str | None = None
-    for match in _ORIGINAL_WORD.finditer(chunk):
+    for match in finder.finditer(chunk):
         gap = chunk[position : match.start()]
         if previous is not None and _is_boundary(gap, tail=False, previous=previous):
             pieces.append(SENTENCE)
-        words = _NORMAL_WORD.findall(normalise(match.group()))
+        words = _NORMAL_WORD.findall(fold(match.group()))
         for word in words:
             pieces.append(word)
             norms.append(word)
@@ -175,15 +189,13 @@ def _analyse_chunk(chunk: str) -> _Chunk:
 class _ChunkCache(dict[str, _Chunk]):
     """Chunk analyses by chunk; bounded so a long-running process does not grow forever."""
 
-    limit = 200_000
+    limit = 50_000
 
     def __missing__(self, chunk: str) -> _Chunk:
         if len(self) >= self.limit:
             self.clear()
             _STREAMS.reset()
             _COUNTS.reset()
-            _STARTS.reset()
-            _ENDS.reset()
         if chunk == _NEWLINE:
             return _LINE_CHUNK
         analysis = self[chunk] = _analyse_chunk(chunk)
@@ -191,22 +203,6 @@ class _ChunkCache(dict[str, _Chunk]):
 
 
 _LINE_CHUNK = _Chunk(LINE, (), ())
-
-
-class _Projection(dict[str, tuple[int, ...]]):
-    """``chunk -> its words' start (or end) offsets inside the chunk``."""
-
-    def __init__(self, end: bool) -> None:
-        super().__init__()
-        self.end = int(end)
-
-    def reset(self) -> None:
-        self.clear()
-        self[_NEWLINE] = ()
-
-    def __missing__(self, chunk: str) -> tuple[int, ...]:
-        value = self[chunk] = tuple(span[self.end] for span in _CHUNKS[chunk].spans)
-        return value
 
 
 class _Streams(dict[str, str]):
@@ -236,12 +232,8 @@ class _Counts(dict[str, int]):
 _CHUNKS = _ChunkCache()
 _STREAMS = _Streams()
 _COUNTS = _Counts()
-_STARTS = _Projection(end=False)
-_ENDS = _Projection(end=True)
 _STREAMS.reset()
 _COUNTS.reset()
-_STARTS.reset()
-_ENDS.reset()
 
 
 def chunk_stream(chunk: str) -> str:
@@ -261,6 +253,11 @@ class Document:
     text: str
     parts: tuple[str, ...] = field(repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def memo(self) -> dict[str, object]:
+        """Per-document memo for derived values (the matcher keeps its canonical stream here)."""
+        return self._cache
 
     @property
     def stream(self) -> str:
@@ -304,25 +301,11 @@ class Document:
         part = bisect_right(counts, index)
         inner = index - (counts[part - 1] if part else 0)
         positions, spelled = located
-        base = positions[part] if spelled is None else _original(positions[part], spelled)
+        base = positions[part]
+        if spelled is not None:  # each newline before was spelled two characters longer
+            base -= 2 * spelled.count(_NEWLINE, 0, base)
         start, end = _CHUNKS[self.parts[part]].spans[inner]
         return base + start, base + end
-
-    def extent(self, first: int, last: int) -> tuple[int, int]:
-        """The original-text ``(start, end)`` covering tokens ``first..last``."""
-        return self.span(first)[0], self.span(last)[1]
-
-    def bounds(self) -> tuple[list[int], list[int]]:
-        """Every token's original start and end offsets (built at C speed, once)."""
-        cached = self._cache.get("bounds")
-        if cached is None:
-            parts = self.parts
-            counts = map(_COUNTS.__getitem__, parts)
-            bases = list(chain.from_iterable(map(repeat, self._part_starts(), counts)))
-            starts = list(map(add, chain.from_iterable(map(_STARTS.__getitem__, parts)), bases))
-            ends = list(map(add, chain.from_iterable(map(_ENDS.__getitem__, parts)), bases))
-            cached = self._cache["bounds"] = (starts, ends)
-        return cached  # type: ignore[return-value]
 
     def layout(self, words: list[str] | None = None) -> tuple[list[int], list[int]]:
         """``slot -> token index`` over ``words`` (marks included) and ``token -> sentence key``.
@@ -433,16 +416,22 @@ _MARK_RUN = re.compile(f"[{SENTENCE}{LINE}](?: [{SENTENCE}{LINE}])*")
 def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | None]:
     """Where every part starts, and the text those offsets are in (None: the original text).
 
-    In the usual case (plain spaces between words) the offsets are prefix sums of lengths
-    in the text with each newline spelled " <mark> "; ``_original`` corrects one offset for
-    the newlines before it (two characters each) when it is needed.
+    In the usual cases the offsets are prefix sums of lengths in the text with each newline
+    spelled " <mark> " (two characters longer; ``_original`` corrects an offset for the
+    newlines before it when it is needed).
     """
     if _NEWLINE not in text:
         spelled = text.replace("\n", f" {_NEWLINE} ")
-        pieces = spelled.split(" ")
+        newlines = spelled if "\n" in text else None
+        if len(spelled) == sum(map(len, parts)) + len(parts) - 1:
+            # one character between parts and none around them: prefix sums of the parts
+            positions = list(map(add, accumulate(map(len, parts), initial=0), count()))
+            positions.pop()  # the sum after the last part
+            return positions, newlines
+        pieces = spelled.split(" ")  # runs of spaces (blank lines): prefix sums of the pieces
         if list(filter(None, pieces)) == list(parts):
             positions = list(compress(map(add, accumulate(map(len, pieces), initial=0), count()), pieces))
-            return positions, (spelled if "\n" in text else None)
+            return positions, newlines
     return _part_starts_by_line(text), None
 
 

@@ -143,8 +143,11 @@ def test_empty_matcher_and_empty_text() -> None:
 @settings(max_examples=300)
 def test_hit_spans_are_inside_the_text(text: str) -> None:
     """Whatever the text, every hit's span is a non-empty piece of it."""
-    matcher = Matcher([TermEntry("c", word) for word in ("a", "رتل", "عبوة ناسفة", "ied", "al", "s")])
+    terms = [TermEntry("c", word) for word in ("a", "رتل", "عبوة ناسفة", "ied", "al", "s", "استهدف*")]
+    matcher = Matcher([*terms, TermEntry("r", r"\S+ \S+", regex=True)])
     doc = tokenise(text)
-    for hit in matcher.scan(doc):
+    hits = matcher.scan(doc)
+    assert hits == sorted(hits, key=lambda hit: (hit.first, hit.last, hit.concept, hit.term))
+    for hit in hits:
         assert 0 <= hit.start < hit.end <= len(text)
         assert 0 <= hit.first <= hit.last < len(doc)

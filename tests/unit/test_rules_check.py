@@ -168,7 +168,10 @@ def test_each_kind_of_problem_is_reported_with_file_and_line(
 
 def test_load_ruleset_raises_with_every_problem(tmp_path: Path) -> None:
     """Loading bad rules raises RuleError listing all problems as file:line: message."""
-    _write(tmp_path, GOOD.replace("all: [convoy, ied]", "all: [convoy, nope]").replace("foiled: [defused]", "foiled: []"))
+    _write(
+        tmp_path,
+        GOOD.replace("all: [convoy, ied]", "all: [convoy, nope]").replace("foiled: [defused]", "foiled: []"),
+    )
     with pytest.raises(RuleError) as raised:
         load_ruleset(tmp_path)
     problems = raised.value.problems
@@ -187,7 +190,11 @@ def test_concept_spread_over_files_merges(tmp_path: Path) -> None:
     _write(tmp_path, GOOD)
     (tmp_path / "zz_more.yaml").write_text("concepts:\n  convoy: [قافلة, رتل]\n", encoding="utf-8")
     assert _problems(tmp_path) == [
-        ("zz_more.yaml", 2, f"duplicate term 'رتل' in concept 'convoy' (same as 'رتل' at {tmp_path / 'rules.yaml'}:2)")
+        (
+            "zz_more.yaml",
+            2,
+            f"duplicate term 'رتل' in concept 'convoy' (same as 'رتل' at {tmp_path / 'rules.yaml'}:2)",
+        )
     ]
     (tmp_path / "zz_more.yaml").write_text("concepts:\n  convoy: [قافلة]\n", encoding="utf-8")
     assert load_ruleset(tmp_path).classify("انفجار عبوة ناسفة على قافلة").relevant

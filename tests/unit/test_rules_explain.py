@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,9 +61,9 @@ def test_explain_lists_verdict_rules_matches_and_marked_text(ruleset: RuleSet) -
 
 
 def test_explain_when_nothing_matches(ruleset: RuleSet) -> None:
-    """A text with no match says so."""
+    """A text with no match says so (and has no labels: they describe a relevant post)."""
     lines = explain(ruleset, "nothing here")
-    assert lines[:2] == ["relevant: no (score 0, threshold 1)", "labels: attack_type=ied"]
+    assert lines[:2] == ["relevant: no (score 0, threshold 1)", "rules fired: none"]
     assert "rules fired: none" in lines
     assert "matches: none" in lines
 
@@ -78,10 +79,22 @@ def test_scores() -> None:
 
 def test_evaluate_records_counts_and_lists_errors(ruleset: RuleSet) -> None:
     """Relevance and labels are scored, and misses, false alarms and wrong labels are listed."""
-    records = [
-        {"id": "a", "text": "IED hit a convoy", "label": {"relevant": True, "events": [{"attack_type": "ied"}]}},
-        {"id": "b", "text": "drone hit a convoy", "label": {"relevant": True, "events": [{"attack_type": "ied"}]}},
-        {"id": "c", "text": "a convoy crossed", "label": {"relevant": True, "events": [{"attack_type": "ied"}]}},
+    records: list[dict[str, Any]] = [
+        {
+            "id": "a",
+            "text": "IED hit a convoy",
+            "label": {"relevant": True, "events": [{"attack_type": "ied"}]},
+        },
+        {
+            "id": "b",
+            "text": "drone hit a convoy",
+            "label": {"relevant": True, "events": [{"attack_type": "ied"}]},
+        },
+        {
+            "id": "c",
+            "text": "a convoy crossed",
+            "label": {"relevant": True, "events": [{"attack_type": "ied"}]},
+        },
         {"id": "d", "text": "IED near a convoy route", "label": {"relevant": False, "events": []}},
         {"id": "e", "text": "weather", "label": {"relevant": False, "events": []}},
         {"id": "f", "text": "no label"},

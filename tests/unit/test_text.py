@@ -172,3 +172,14 @@ def test_token_norms_are_normalised(text: str) -> None:
     """Each token's norm is already in normal form."""
     for token in tokenise(text).tokens:
         assert normalise(token.norm) == token.norm
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+@settings(max_examples=300)
+def test_ascii_fast_path_agrees_with_the_general_path(chunk: str) -> None:
+    """ASCII chunks analysed by the fast path read exactly as the general path reads them."""
+    from bot.rules import text  # noqa: PLC0415 - private helpers under test
+
+    for piece in chunk.split():
+        general = text._analyse(piece, text._ORIGINAL_WORD, normalise)
+        assert text._analyse_chunk(piece) == general
