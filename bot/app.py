@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.analysis import Analyser
 from bot.errors import InputError
 from bot.extract.events import load_extractor
+from bot.health import HealthServer, HealthState, SourceState, heartbeat
 from bot.logs import get_logger
 from bot.metrics import Metrics
 from bot.model import Post
@@ -51,9 +52,10 @@ class ReplaySummary:
     def line(self, pipeline: Pipeline) -> str:
         totals = pipeline.totals
         return (
-            f"replayed {self.files} file(s): {self.read} posts read, {totals.new} new, {totals.edited} edited, "
-            f"{totals.unchanged} unchanged, {totals.relevant} relevant, {totals.events} events, "
-            f"{totals.incidents} new incidents, {totals.failed} failed, {len(self.bad)} bad records"
+            f"replayed {self.files} file(s): {self.read} posts read, {totals.new} new, "
+            f"{totals.edited} edited, {totals.unchanged} unchanged, {totals.relevant} relevant, "
+            f"{totals.events} events, {totals.incidents} new incidents, {totals.failed} failed, "
+            f"{len(self.bad)} bad records"
         )
 
 
@@ -114,11 +116,16 @@ class Inbox:
         found: list[Path] = []
         seen: dict[Path, tuple[int, float]] = {}
         for path in sorted(self.folder.iterdir()):
-            if not path.is_file() or path.name.startswith(".") or path.suffix.lower() not in {
-                ".json",
-                ".jsonl",
-                ".ndjson",
-            }:
+            if (
+                not path.is_file()
+                or path.name.startswith(".")
+                or path.suffix.lower()
+                not in {
+                    ".json",
+                    ".jsonl",
+                    ".ndjson",
+                }
+            ):
                 continue
             stat = path.stat()
             seen[path] = (stat.st_size, stat.st_mtime)
@@ -154,7 +161,9 @@ async def drain_inbox(pipeline: Pipeline, inbox: Inbox, *, wait_stable: bool) ->
             continue
         moved = inbox.settle(path, ok=True)
         processed += 1
-        log.info("inbox.file_done", file=str(path), moved_to=str(moved), posts=summary.read, bad=len(summary.bad))
+        log.info(
+            "inbox.file_done", file=str(path), moved_to=str(moved), posts=summary.read, bad=len(summary.bad)
+        )
     return processed
 
 
@@ -193,12 +202,18 @@ async def run_service(settings: Settings, *, once: bool) -> int:
     (replay the sample export, then watch the inbox)."""
     analyser = build_analyser(settings)
     metrics = Metrics()
+    health = HealthState(settings.heartbeat_seconds, metrics=metrics)
     shutdown = Shutdown()
     shutdown.install()
     started = time.perf_counter()
     async with contextlib.AsyncExitStack() as stack:
+        if settings.health_port is not None:  # first in, last out: answers 503 while starting/stopping
+            await stack.enter_async_context(
+                HealthServer(health, metrics, settings.health_host, settings.health_port)
+            )
         store = await Store.open(settings.db)
         stack.push_async_callback(store.close)
+        await stack.enter_async_context(heartbeat(health, settings.db))
         pipeline = Pipeline(store, analyser, metrics)
         inbox = Inbox(settings.inbox)
         settings.inbox.mkdir(parents=True, exist_ok=True)
@@ -208,17 +223,49 @@ async def run_service(settings: Settings, *, once: bool) -> int:
             source="telegram" if settings.telegram_configured else "replay",
             once=once,
         )
+        if not settings.telegram_configured:
+            health.set_source(SourceState.REPLAYING)
         if not settings.telegram_configured and settings.sample.exists():
             summary = await replay_files(pipeline, [settings.sample], stop=shutdown.stop)
             log.info("replay.sample_done", posts=summary.read, new=pipeline.totals.new)
+        source = None
+        if settings.telegram_configured:
+            from bot.sources.telegram import open_source  # noqa: PLC0415 - Telethon only when configured
+
+            # Entered before the tasks start: a missing login or a locked session is one clear error.
+            source = await stack.enter_async_context(open_source(settings, store, pipeline, metrics))
+            client = source.client
+            health.follow_source(
+                lambda: SourceState.CONNECTED if client.is_connected() else SourceState.DISCONNECTED
+            )
+        from bot.digest.service import DeliveryService  # noqa: PLC0415 - matplotlib only when running
+
+        live_client = source.client if source is not None else None
+        user_client = (lambda: live_client) if live_client is not None else None
+        delivery = await stack.enter_async_context(
+            DeliveryService.open(settings, store, metrics, user_client=user_client)
+        )
+        pipeline.on_saved.append(delivery.alert_hook)  # immediate alerts for new/changed incidents
         await drain_inbox(pipeline, inbox, wait_stable=False)
         if once or shutdown.stop.is_set():
+            if source is not None and not shutdown.stop.is_set():
+                worker = asyncio.create_task(pipeline.run(), name="pipeline")
+                await source.run_once()
+                await pipeline.close()
+                await worker
+            if once and not shutdown.stop.is_set():
+                await delivery.once()  # the digest: archived under data_dir, sent or printed
             log.info("service.stopped", seconds=round(time.perf_counter() - started, 3))
             return 0
         async with asyncio.TaskGroup() as tasks:
             worker = tasks.create_task(pipeline.run(), name="pipeline")
+            tasks.create_task(delivery.run(shutdown.stop), name="delivery")
+            live = tasks.create_task(source.run(shutdown.stop), name="telegram") if source else None
             while not await _sleep_or_stop(shutdown.stop, settings.inbox_poll_seconds):
                 await drain_inbox(pipeline, inbox, wait_stable=True)
+            health.set_source(SourceState.STOPPING)
+            if live is not None:
+                await live  # the source hands everything it queued to the pipeline first
             await pipeline.close()
             await worker
     log.info("service.stopped", seconds=round(time.perf_counter() - started, 3))

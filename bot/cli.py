@@ -131,25 +131,200 @@ async def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_incidents(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt  # noqa: PLC0415
+
+    from bot.durations import parse_duration  # noqa: PLC0415
+    from bot.incident_export import render_incidents  # noqa: PLC0415
+    from bot.store import Store  # noqa: PLC0415
+
+    since = None
+    if args.since is not None:
+        try:
+            since = dt.datetime.now(dt.UTC) - parse_duration(args.since)
+        except ValueError as error:
+            raise InputError(f"--since: {error}") from None
+    if not settings.db.exists():
+        raise InputError(f"{settings.db}: no database yet (run `convoywatch replay` or `run` first)")
+    async with await Store.open(settings.db) as store:
+        incidents = await store.posts.incidents(since)
+    sys.stdout.write(render_incidents(incidents, args.format))
+    return 0
+
+
+def _rules_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.rules) if getattr(args, "rules", None) is not None else settings.rules_dir
+
+
+async def cmd_rules_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.rules.check import check_rules  # noqa: PLC0415
+
+    directory = _rules_dir(args, settings)
+    problems = check_rules(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
+        return 2
+    print(f"rules ok ({directory})")
+    return 0
+
+
+async def cmd_rules_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.rules.engine import load_ruleset  # noqa: PLC0415
+    from bot.rules.explain import ANSI_MARK, PLAIN_MARK, explain  # noqa: PLC0415
+
+    ruleset = load_ruleset(_rules_dir(args, settings))
+    text = sys.stdin.read() if args.text == "-" else args.text
+    mark = ANSI_MARK if sys.stdout.isatty() else PLAIN_MARK
+    print("\n".join(explain(ruleset, text, mark)))
+    return 0
+
+
+async def cmd_rules_test(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.rules.engine import load_ruleset  # noqa: PLC0415
+    from bot.rules.evaluate import evaluate_records, format_report  # noqa: PLC0415
+
+    ruleset = load_ruleset(_rules_dir(args, settings))
+    records: list[dict[str, Any]] = []
+    try:
+        with args.corpus.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    try:
+                        records.append(json.loads(line))
+                    except json.JSONDecodeError as error:
+                        raise InputError(f"{args.corpus}:{number}: not JSON: {error.msg}") from None
+    except OSError as error:
+        raise InputError(f"{args.corpus}: {error.strerror or error}") from None
+    print("\n".join(format_report(evaluate_records(ruleset, records))))
+    return 0
+
+
+async def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.digest.service import digest_command, sender_kind  # noqa: PLC0415
+    from bot.durations import parse_duration  # noqa: PLC0415
+    from bot.store import Store  # noqa: PLC0415
+
+    _configure_logs(settings)
+    try:
+        since = parse_duration(args.since) if args.since else None
+    except ValueError as error:
+        raise InputError(f"--since: {error}") from None
+    if not settings.db.exists():
+        raise InputError(f"{settings.db}: no database yet (run `convoywatch replay` or `run` first)")
+    async with await Store.open(settings.db) as store:
+        composed, report = await digest_command(settings, store, since=since, send=args.send)
+    if composed is None:
+        return 0
+    if not args.send or report is None or sender_kind(settings) != "console":
+        print(composed.plain)
+    for path in composed.files:
+        print(f"wrote {path}", file=sys.stderr)
+    if args.send and report is None:
+        print("queued: the running convoywatch service delivers it", file=sys.stderr)
+    if report is not None and report.pending:
+        for chat, reason in sorted(report.failed_chats.items()):
+            print(f"error: chat {chat}: {reason}", file=sys.stderr)
+        print(f"convoywatch: {report.pending} message(s) still pending (see stats)", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def cmd_login(args: argparse.Namespace, settings: Settings) -> int:
+    import getpass  # noqa: PLC0415
+
+    from bot.sources.telegram_session import login  # noqa: PLC0415
+
+    _configure_logs(settings)
+    await login(
+        settings, prompt=input, secret_prompt=getpass.getpass, out=sys.stdout, print_string=args.string
+    )
+    return 0
+
+
+async def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import Shutdown, build_analyser  # noqa: PLC0415
+    from bot.pipeline import Pipeline  # noqa: PLC0415
+    from bot.sources.telegram import run_backfill  # noqa: PLC0415
+    from bot.sources.telegram_refs import parse_since  # noqa: PLC0415
+    from bot.store import Store  # noqa: PLC0415
+
+    _configure_logs(settings)
+    try:
+        since = parse_since(args.since)
+    except ValueError as error:
+        raise InputError(f"--since: {error}") from None
+    analyser = build_analyser(settings)
+    shutdown = Shutdown()
+    shutdown.install()  # SIGTERM/SIGINT stop at the next post; the same command resumes
+    progress = _progress(sys.stderr)
+    async with await Store.open(settings.db) as store:
+        pipeline = Pipeline(store, analyser)
+        worker = asyncio.create_task(pipeline.run(), name="pipeline")
+        try:
+            result = await run_backfill(
+                settings,
+                store,
+                pipeline,
+                pipeline.metrics,
+                since,
+                only=args.channel,
+                progress=progress,
+                stop=shutdown.stop,
+            )
+        finally:
+            await pipeline.close()
+            await worker
+            if progress:
+                sys.stderr.write("\n")
+    for key, count in sorted(result.posts.items()):
+        print(f"{key}: {count} posts")
+    for key, reason in sorted(result.skipped.items()):
+        print(f"convoywatch: {key}: skipped ({reason})", file=sys.stderr)
+    if result.interrupted:
+        print("convoywatch: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 1 if result.skipped else 0
+
+
+async def cmd_healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the running service's /healthz answers 200, else 1 (the Docker HEALTHCHECK)."""
+    from bot.health import probe  # noqa: PLC0415
+
+    if settings.health_port is None:
+        print("convoywatch: healthcheck: no health port (set CONVOYWATCH_HEALTH_PORT)", file=sys.stderr)
+        return 1
+    result = await asyncio.to_thread(probe, settings.health_host, settings.health_port, timeout=args.timeout)
+    print(f"{'healthy' if result.healthy else 'unhealthy'}: {result.detail}")
+    return 0 if result.healthy else 1
+
+
 async def cmd_config_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"settings ok{f' ({args.config})' if args.config else ''}")
     return 0
 
 
 # ---------------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
-    # --config/--db work before or after the command; SUPPRESS keeps a subcommand's
-    # absent option from overwriting one given before it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
-    common.add_argument(
+def _common_options() -> argparse.ArgumentParser:
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML settings file")
+    options.add_argument(
         "--db", type=Path, default=argparse.SUPPRESS, help="SQLite database (default data/convoywatch.db)"
     )
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --config/--db work before or after the command. Each parser gets its own copies of
+    # the options (argparse shares a parent's action objects), and SUPPRESS keeps an option
+    # a subcommand did not see from overwriting one given before it.
+    common = _common_options()
 
     parser = argparse.ArgumentParser(
         prog="convoywatch",
         description="Telegram channel monitor for attacks on convoys.",
-        parents=[common],
+        parents=[_common_options()],
     )
     parser.set_defaults(config=None, db=None)
     parser.add_argument("--version", action="version", version=f"convoywatch {__version__}")
@@ -163,13 +338,73 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     replay.set_defaults(handler=cmd_replay)
 
-    classify = commands.add_parser("classify", parents=[common], help="classify JSONL posts to stdout (no DB)")
+    classify = commands.add_parser(
+        "classify", parents=[common], help="classify JSONL posts to stdout (no DB)"
+    )
     classify.add_argument("path", type=Path, metavar="PATH")
     classify.set_defaults(handler=cmd_classify)
+
+    digest = commands.add_parser("digest", parents=[common], help="render the digest now; --send delivers it")
+    digest.add_argument(
+        "--since", metavar="DURATION", help="cover this long back (6h, 2d); default: since the last digest"
+    )
+    digest.add_argument("--send", action="store_true", help="send through the configured sender (outbox)")
+    digest.set_defaults(handler=cmd_digest)
+
+    login = commands.add_parser(
+        "login", parents=[common], help="log in to Telegram (phone, code, 2FA); saves the session file"
+    )
+    login.add_argument("--string", action="store_true", help="print a StringSession instead of saving a file")
+    login.set_defaults(handler=cmd_login)
+
+    backfill = commands.add_parser(
+        "backfill", parents=[common], help="fetch channel history since a date (resumable)"
+    )
+    backfill.add_argument("--since", required=True, metavar="DATE", help="2026-03-01 or an ISO date-time")
+    backfill.add_argument("--channel", metavar="CHANNEL", help="one channel (@name, t.me link or id)")
+    backfill.set_defaults(handler=cmd_backfill)
 
     stats = commands.add_parser("stats", parents=[common], help="counts of what is stored")
     stats.add_argument("--json", action="store_true", help="one JSON line")
     stats.set_defaults(handler=cmd_stats)
+
+    incidents = commands.add_parser(
+        "incidents", parents=[common], help="export incidents (table, ACLED-like CSV, JSON, GeoJSON)"
+    )
+    incidents.add_argument(
+        "--since", metavar="DURATION", help="only incidents first seen within this long (30m, 6h, 2d, 1w)"
+    )
+    incidents.add_argument(
+        "--format", choices=("table", "csv", "json", "geojson"), default="table", help="output format"
+    )
+    incidents.set_defaults(handler=cmd_incidents)
+
+    rules_options = argparse.ArgumentParser(add_help=False)
+    rules_options.add_argument(
+        "--rules", type=Path, metavar="DIR", help="rules directory (default: settings rules_dir)"
+    )
+    rules = commands.add_parser("rules", parents=[common], help="check, explain and test the rule files")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    rules_check = rules_commands.add_parser(
+        "check", parents=[common, rules_options], help="report every problem as file:line: message"
+    )
+    rules_check.set_defaults(handler=cmd_rules_check)
+    rules_explain = rules_commands.add_parser(
+        "explain", parents=[common, rules_options], help="show why a text is (not) flagged"
+    )
+    rules_explain.add_argument("text", metavar="TEXT", help="the text ('-' reads standard input)")
+    rules_explain.set_defaults(handler=cmd_rules_explain)
+    rules_test = rules_commands.add_parser(
+        "test", parents=[common, rules_options], help="precision/recall/F1 on a labelled JSONL corpus"
+    )
+    rules_test.add_argument("corpus", type=Path, metavar="CORPUS.jsonl")
+    rules_test.set_defaults(handler=cmd_rules_test)
+
+    health = commands.add_parser(
+        "healthcheck", parents=[common], help="exit 0 if the running service is healthy (Docker HEALTHCHECK)"
+    )
+    health.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for /healthz")
+    health.set_defaults(handler=cmd_healthcheck)
 
     config = commands.add_parser("config", parents=[common], help="settings")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")

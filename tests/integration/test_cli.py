@@ -178,3 +178,16 @@ def test_file_dropped_into_the_inbox_is_ingested(tmp_path: Path) -> None:
     )
     sample_posts = sum(1 for line in SAMPLE.read_text().split('"type": "message"')) - 1
     assert json.loads(done.stdout)["posts"] == sample_posts + 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--config", "c.toml", "--db", "d.db", "stats"], ["stats", "--config", "c.toml", "--db", "d.db"]],
+)
+def test_config_and_db_work_before_or_after_the_command(argv: list[str]) -> None:
+    """--config and --db are honoured on either side of the command name."""
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.config == Path("c.toml")
+    assert args.db == Path("d.db")
