@@ -40,16 +40,7 @@ STRANGER = 9999
 def fake() -> FakeTelegram:
     """A fake Telegram with the bot and two analysts (private chats with the bot) and a stranger."""
     server = FakeTelegram()
-    bot_user = server.add_bot(TOKEN)
-    # FakeTelegram.add_bot omits bot_info_version, which a bot User must carry to serialise.
-    server.users[bot_user.id] = types.User(
-        id=bot_user.id,
-        bot=True,
-        bot_info_version=1,
-        access_hash=bot_user.access_hash,
-        first_name=bot_user.first_name,
-        username=bot_user.username,
-    )
+    server.add_bot(TOKEN)
     server.add_user(ANALYST, first_name="Analyst")
     server.add_user(OTHER_ANALYST, first_name="Second analyst")
     server.add_user(STRANGER, first_name="Stranger")
