@@ -11,9 +11,11 @@ Islamic Resistance in Iraq – Ashab al-Kahf"), the most specific group wins.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -92,6 +94,48 @@ _NEGATIONS = frozenset(
 )
 #: How many tokens apart a claim word and a group name may be in one sentence.
 CLAIM_WINDOW = 30
+#: "Kataib Hezbollah says its fighters hit ...", "X said it targeted ...": the group speaks of its attack.
+_SAY = frozenset(normalise(word) for word in ("says", "said", "say", "saying", "تقول", "قالت", "يقول", "قال"))
+_SELF = frozenset(
+    normalise(word) for word in ("it", "its", "they", "their", "إنها", "انها", "إنه", "انه", "ان")
+)
+#: "Osbat al-Thaireen posts footage ...": the group publishes its own attack.
+_PUBLISH = frozenset(
+    normalise(word)
+    for word in (
+        "posts",
+        "posted",
+        "publishes",
+        "published",
+        "releases",
+        "released",
+        "shares",
+        "shared",
+        "airs",
+        "aired",
+        "تنشر",
+        "نشرت",
+        "ينشر",
+        "نشر",
+        "بثت",
+        "تبث",
+    )
+)
+_FOOTAGE = frozenset(
+    normalise(word)
+    for word in ("footage", "video", "clip", "images", "مقطع", "مقطعا", "فيديو", "مشاهد", "صور", "تسجيلا")
+)
+#: "X's media wing", "the group's media office": the group publishing its own attack.
+_MEDIA = frozenset(normalise(word) for word in ("media", "propaganda", "الإعلام", "اعلام", "الإعلامي"))
+_BY = frozenset(normalise(word) for word in ("by", "from"))
+#: "قيادة عمليات صلاح الدين" (an operations command) is not the group's "operations".
+_COMMAND = frozenset(normalise(word) for word in ("قيادة", "وقيادة", "لقيادة", "بقيادة"))
+#: Transliteration noise a Latin group spelling may carry: the article and vowels come and go.
+_ARTICLES = frozenset(("al", "el", "ul", "il"))
+#: A Latin spelling is matched by its consonant skeleton only when the skeleton is this long.
+MIN_SKELETON = 6
+#: The most tokens a transliterated group name spans ("Saraya Thawrat al Ishreen al Thaniya").
+MAX_NAME_TOKENS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +154,8 @@ class Groups:
 
     groups: Mapping[str, Group]
     entries: tuple[TermEntry, ...]
+    #: Consonant skeletons of the Latin spellings, for transliterations not listed.
+    skeletons: Mapping[str, str] = field(default_factory=dict)
 
     def group(self, concept: str) -> Group | None:
         """The group a matcher concept names, or None for another kind of concept."""
@@ -185,7 +231,111 @@ def load_groups(path: Path) -> Groups:
     for group in groups.values():
         if group.parent is not None and group.parent not in groups:
             raise ConfigError(f"{group.name}: unknown parent {group.parent!r}", file=file)
-    return Groups(groups, tuple(entries))
+    return Groups(groups, tuple(entries), _skeletons(groups))
+
+
+def _consonants(word: str) -> str:
+    """One word's share of a skeleton: its consonants (q as k, no final "ah" h); "" for an article."""
+    if word in _ARTICLES:
+        return ""
+    spelled = word.replace("q", "k")
+    if len(spelled) > 2 and spelled.endswith("h") and spelled[-2] in "aeiou":
+        spelled = spelled[:-1]  # Thaniyah / Thaniya
+    return "".join(char for char in spelled if char.isascii() and char.isalpha() and char not in "aeiou")
+
+
+def _collapse(text: str) -> str:
+    return "".join(char for index, char in enumerate(text) if index == 0 or char != text[index - 1])
+
+
+def _skeleton(words: Sequence[str]) -> str:
+    """The consonants of a Latin name without articles: Osbat al-Thaireen and Usbat al-Tha'ireen agree."""
+    return _collapse("".join(_consonants(word) for word in words))
+
+
+def _content_words(words: Sequence[str]) -> int:
+    return sum(1 for word in words if word not in _ARTICLES)
+
+
+def _skeletons(groups: Mapping[str, Group]) -> dict[str, str]:
+    """Skeleton of every Latin spelling with two or more words -> its group."""
+    table: dict[str, str] = {}
+    for group in groups.values():
+        for spelling in group.variants:
+            words = [word for word in re.split(r"[^a-z0-9]+", spelling.casefold()) if word]
+            if not words or any(not word.isascii() for word in words) or _content_words(words) < 2:
+                continue
+            skeleton = _skeleton(words)
+            if len(skeleton) >= MIN_SKELETON:
+                table.setdefault(skeleton, group.name)
+    return table
+
+
+def transliterated_hits(doc: Document, hits: Sequence[Hit], groups: Groups) -> list[Hit]:
+    """Group names spelled in a way the groups file does not list ("Qassem al-Jabbareen")."""
+    table = groups.skeletons
+    if not table:
+        return []
+    longest = max(len(skeleton) for skeleton in table)
+    tokens = doc.tokens
+    parts = [_consonants(token.norm) if token.norm.isascii() else None for token in tokens]
+    known = [hit for hit in hits if hit.concept.startswith(GROUP_PREFIX)]
+    found: list[Hit] = []
+    index = 0
+    while index < len(tokens):
+        match: Hit | None = None
+        if parts[index] and tokens[index].norm not in _ARTICLES:
+            candidates: list[tuple[int, str]] = []
+            text = ""
+            for last in range(index, min(len(tokens), index + MAX_NAME_TOKENS)):
+                part = parts[last]
+                if part is None or tokens[last].sentence != tokens[index].sentence:
+                    break
+                text += part
+                skeleton = _collapse(text)
+                if len(skeleton) > longest:
+                    break
+                candidates.append((last, skeleton))
+            for last, skeleton in reversed(candidates):
+                window = tokens[index : last + 1]
+                words = [token.norm for token in window]
+                if words[-1] in _ARTICLES or _content_words(words) < 2:
+                    continue
+                group = table.get(skeleton)
+                if group is None:
+                    continue
+                start, end = window[0].start, window[-1].end
+                if any(hit.start < end and start < hit.end for hit in known):
+                    continue
+                match = Hit(GROUP_PREFIX + group, doc.text[start:end], index, last, start, end)
+                break
+        if match is not None:
+            found.append(match)
+            index = match.last + 1
+        else:
+            index += 1
+    return found
+
+
+def _speaks_of_itself(tokens: Sequence[Any], last: int, first: int | None = None) -> bool:
+    """ "X says its fighters hit", "X said it targeted", "X posts footage of", "footage released
+    by X's media wing": the group as the actor."""
+    sentence = tokens[last].sentence
+    ahead = [t.norm for t in tokens[last + 1 : last + 5] if t.sentence == sentence]
+    if ahead and ahead[0] in _FOOTAGE:
+        return True  # "Ashab al-Kahf video shows ..."
+    if set(ahead[:3]) & _MEDIA:
+        return True  # "Ashab al-Kahf's media wing", "الإعلام الحربي لـ..."
+    if first is not None and first > 0 and tokens[first - 1].norm in _BY:
+        behind = {t.norm for t in tokens[max(0, first - 7) : first - 1] if t.sentence == sentence}
+        if behind & (_FOOTAGE | _PUBLISH):
+            return True  # "new footage released today by X"
+    for position, word in enumerate(ahead):
+        if word in _SAY and set(ahead[position + 1 : position + 3]) & _SELF:
+            return True
+        if word in _PUBLISH and set(ahead[position + 1 : position + 4]) & _FOOTAGE:
+            return True
+    return False
 
 
 def _is_hashtag(text: str, start: int) -> bool:
@@ -241,6 +391,8 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
             token = tokens[index]
             if token.sentence != sentence or index in covered or token.norm not in _CLAIM_WORDS:
                 continue
+            if index > 0 and tokens[index - 1].norm in _COMMAND:
+                continue
             before = {
                 tokens[j].norm for j in range(max(0, index - 4), index) if tokens[j].sentence == sentence
             }
@@ -248,6 +400,15 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
                 continue
             claimed = True
             break
+        if not claimed:
+            claimed = _speaks_of_itself(tokens, hit.last, hit.first)
+        if not claimed:
+            # a heading: "المقاومة الإسلامية في العراق - أصحاب الكهف: استهداف رتل ..."
+            line_start, line_end = _line_bounds(doc.text, hit.start)
+            colon = doc.text.find(":", hit.end, line_end)
+            if colon >= 0:
+                head = [t for t in tokens if line_start <= t.start < colon]
+                claimed = bool(head) and len(head) <= 12 and all(t.index in covered for t in head)
         if not claimed:
             # a signature: the group's name (with its umbrella) alone on a line
             line_start, line_end = _line_bounds(doc.text, hit.start)

@@ -17,6 +17,9 @@ from typing import Literal
 
 from bot.extract.folding import Folded, fold
 
+#: A digits-only day/month ("بتاريخ ٢/٣") counts only this many days before the post.
+CUED_DM_DAYS = 31
+
 DateKind = Literal["absolute", "day_month", "weekday", "relative"]
 
 _EN_MONTHS = {
@@ -118,6 +121,15 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(rf"(?<![\d.:/])(?P<d>\d{{1,2}})[./-](?P<m>\d{{1,2}})[./-](?P<y>{_YEAR}|\d{{2}})(?![\d:])"),
     ),
     (
+        # "بتاريخ ٢٢/١", "on 22/1", "ليلة ١٤/٣": a day and month in digits, only after a date cue
+        "cued_dm",
+        re.compile(
+            r"(?:(?<![\u0621-\u064a])[وف]?(?:يوم|بتاريخ|تاريخ|الموافق|ليله|مساء|صباح|فجر|ظهر|عصر)|"
+            r"\b(?:on|dated|night\s+of|morning\s+of|evening\s+of))\s+"
+            r"(?P<d>\d{1,2})\s?[./]\s?(?P<m>\d{1,2})(?![\d./:])"
+        ),
+    ),
+    (
         "d_month",
         re.compile(
             rf"(?<![\d:])(?P<d>\d{{1,2}}){_ORD}(?:\s+of)?\s*-?\s*(?P<mon>{_EN_MONTH})\b\.?(?:,?\s+(?P<y>{_YEAR}))?(?!\d)"
@@ -138,9 +150,68 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 
+#: "Sat – IED, Yusufiyah", "Mon 10 Jan": a capitalised short weekday (matched in the original text)
+#: counts before a dash, colon, comma or a day number, so "sat", "Sun" the newspaper do not.
+_EN_SHORT_WEEKDAY = re.compile(
+    r"(?<![A-Za-z])(?P<wd>Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?(?=\s*(?:[-\u2013\u2014:,]|\d))"
+)
+_SHORT_WEEKDAYS = {
+    "mon": 0,
+    "tue": 1,
+    "tues": 1,
+    "wed": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "fri": 4,
+    "sat": 5,
+    "sun": 6,
+}
+#: A weekday written next to the date it names ("Monday 21 March", "الخميس ٢٣ تشرين الثاني").
+_NEXT_TO = re.compile(r"^[\s,.(\-]*(?:the\s+)?$")
+
+#: "في الثاني من تشرين الأول": a day written as an Arabic ordinal (folded spellings).
+_AR_ORDINAL_DAYS = {
+    "الاول": 1,
+    "الثاني": 2,
+    "الثالث": 3,
+    "الرابع": 4,
+    "الخامس": 5,
+    "السادس": 6,
+    "السابع": 7,
+    "الثامن": 8,
+    "التاسع": 9,
+    "العاشر": 10,
+    "الحادي عشر": 11,
+    "الثاني عشر": 12,
+    "الثالث عشر": 13,
+    "الرابع عشر": 14,
+    "الخامس عشر": 15,
+    "السادس عشر": 16,
+    "السابع عشر": 17,
+    "الثامن عشر": 18,
+    "التاسع عشر": 19,
+    "العشرين": 20,
+    "الحادي والعشرين": 21,
+    "الثاني والعشرين": 22,
+    "الثالث والعشرين": 23,
+    "الرابع والعشرين": 24,
+    "الخامس والعشرين": 25,
+    "السادس والعشرين": 26,
+    "السابع والعشرين": 27,
+    "الثامن والعشرين": 28,
+    "التاسع والعشرين": 29,
+    "الثلاثين": 30,
+    "الحادي والثلاثين": 31,
+}
+_AR_ORDINAL_DATE = re.compile(
+    rf"(?<![\u0621-\u064a])(?P<ord>{_alternation(list(_AR_ORDINAL_DAYS))})\s+من\s+(?:شهر\s+)?{_AR_PROCLITIC}"
+    rf"(?P<mon>{_AR_MONTH})(?![\u0621-\u064a])(?:\s*(?:عام|سنه)?\s*(?P<y>{_YEAR}))?(?!\d)"
+)
+
 _EN_WEEKDAY = re.compile(rf"\b(?P<wd>{'|'.join(_EN_WEEKDAYS)})(?:'s)?\b")
 _AR_WEEKDAY = re.compile(
-    rf"(?P<lead>(?:(?:يوم|ليله|ليلة|صباح|مساء|فجر|ظهر|عصر|ضحي|اليوم)\s+))?"
+    rf"(?P<lead>(?:(?:يوم|ليله|ليلة|ليل|صباح|مساء|فجر|ظهر|عصر|ضحي|اليوم|ظهيره)\s+))?"
     rf"(?P<wd>{'|'.join(_AR_WEEKDAYS)})(?![\u0621-\u064a])(?P<trail>\s+(?:الماضي|المنصرم|الموافق|\d))?"
 )
 
@@ -148,11 +219,16 @@ _AR_WEEKDAY = re.compile(
 _RELATIVE: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bthe\s+day\s+before\s+yesterday\b"), 2),
     (re.compile(r"(?<![\u0621-\u064a])(?:اول\s+(?:من\s+)?امس|امس\s+الاول)(?![\u0621-\u064a])"), 2),
-    (re.compile(r"\byesterday\b|\blast\s+night\b|\bovernight\b"), 1),
-    (re.compile(r"(?<![\u0621-\u064a])(?:[وفب]?(?:ال)?امس|البارحه|[وف]?ليله\s+امس)(?![\u0621-\u064a])"), 1),
+    (re.compile(r"\byesterday\b|\blast\s+night\b"), 1),
     (
         re.compile(
-            r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)|earlier\s+today|"
+            r"(?<![\u0621-\u064a])(?:[وفب]?(?:ال)?امس|البارحه|[وف]?ليله\s+امس|[وفب]?الليله\s+الماضيه)(?![\u0621-\u064a])"
+        ),
+        1,
+    ),
+    (
+        re.compile(
+            r"\b(?:today|tonight|overnight|this\s+(?:morning|afternoon|evening)|earlier\s+today|"
             r"(?:an?\s+|few\s+|several\s+)?(?:hours?|minutes?|moments?)\s+ago|just\s+now)\b"
         ),
         0,
@@ -165,6 +241,24 @@ _RELATIVE: tuple[tuple[re.Pattern[str], int], ...] = (
         ),
         0,
     ),
+)
+
+
+_COUNT_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "ثلاثه": 3,
+    "ثلاث": 3,
+    "اربعه": 4,
+    "اربع": 4,
+    "خمسه": 5,
+}
+#: "two days ago", "قبل يومين", "منذ ثلاثة أيام": that many days before the post.
+_DAYS_AGO = re.compile(
+    r"\b(?:(?P<n>[2-7])|(?P<en>two|three|four|five))\s+days\s+ago\b|"
+    r"(?<![\u0621-\u064a])(?:قبل|منذ)\s+(?:يومين|(?P<ar>ثلاثه|ثلاث|اربعه|اربع|خمسه|[2-7])\s+ايام)(?![\u0621-\u064a])"
 )
 
 
@@ -209,6 +303,16 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(start < other_end and other_start < end for other_start, other_end in taken)
 
 
+def _names_a_date(body: str, start: int, end: int, stated: list[tuple[int, int]]) -> bool:
+    """Whether a weekday stands next to a stated date ("Monday 21 March", "21 March (Monday)")."""
+    for other_start, other_end in stated:
+        if other_start >= end and _NEXT_TO.match(body[end:other_start]):
+            return True
+        if other_end <= start and _NEXT_TO.match(body[other_end:start]):
+            return True
+    return False
+
+
 def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -> list[DateMention]:
     """Every date the text states, resolved against ``reference`` (the post's local date), in text order."""
     source = folded or fold(text)
@@ -239,7 +343,17 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
                 kind = "day_month"
             if resolved is None or resolved > latest:
                 continue
+            if name == "cued_dm" and (reference - resolved).days > CUED_DM_DAYS:
+                continue  # "on 3/4" a month back or more is likelier a month/day or a score
             found.append((match.start(), match.end(), resolved, kind))
+            taken.append((match.start(), match.end()))
+    for match in _AR_ORDINAL_DATE.finditer(body):
+        if _overlaps(taken, match.start(), match.end()):
+            continue
+        day, month = _AR_ORDINAL_DAYS[re.sub(r"\s+", " ", match["ord"])], _month(match["mon"], _AR_MONTHS)
+        resolved = _absolute(int(match["y"]), month, day) if match["y"] else _year_for(day, month, reference)
+        if resolved is not None and resolved <= latest:
+            found.append((match.start(), match.end(), resolved, "absolute" if match["y"] else "day_month"))
             taken.append((match.start(), match.end()))
     for match in _EN_WEEKDAY.finditer(body):
         if not _overlaps(taken, match.start(), match.end()):
@@ -247,6 +361,13 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
                 (match.start(), match.end(), _weekday(_EN_WEEKDAYS[match["wd"]], reference), "weekday")
             )
             taken.append((match.start(), match.end()))
+    for match in _EN_SHORT_WEEKDAY.finditer(text):
+        start, end = source.position(match.start()), source.position(match.end())
+        if not _overlaps(taken, start, end):
+            found.append(
+                (start, end, _weekday(_SHORT_WEEKDAYS[match["wd"].casefold()], reference), "weekday")
+            )
+            taken.append((start, end))
     for match in _AR_WEEKDAY.finditer(body):
         # "الاحد"/"الاثنين" are also "the one"/"the two": a weekday needs a cue around it.
         if not (match["lead"] or match["trail"]):
@@ -262,12 +383,24 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
             resolved = reference  # "اليوم الثلاثاء" is today, whatever weekday the post got wrong
         found.append((match.start(), match.end(), resolved, "weekday"))
         taken.append((match.start(), match.end()))
+    for match in _DAYS_AGO.finditer(body):
+        if _overlaps(taken, match.start(), match.end()):
+            continue
+        count = match["n"] or match["en"] or match["ar"] or "2"  # يومين: the dual, two days
+        days = int(count) if count.isdigit() else _COUNT_WORDS.get(count, 2)
+        if 1 <= days <= 7:
+            found.append((match.start(), match.end(), reference - dt.timedelta(days=days), "relative"))
+            taken.append((match.start(), match.end()))
     for pattern, days_before in _RELATIVE:
         for match in pattern.finditer(body):
             if _overlaps(taken, match.start(), match.end()):
                 continue
             found.append((match.start(), match.end(), reference - dt.timedelta(days=days_before), "relative"))
             taken.append((match.start(), match.end()))
+    stated = [(start, end) for start, end, _, kind in found if kind in ("absolute", "day_month")]
+    found = [
+        item for item in found if item[3] != "weekday" or not _names_a_date(body, item[0], item[1], stated)
+    ]
     mentions = []
     for start, end, date, kind in sorted(found, key=lambda item: item[0]):
         first, last = source.span(start, end)

@@ -17,6 +17,8 @@ the one matcher scan (gazetteer names are ``place:<id>`` concepts, claimant name
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.errors import ConfigError
-from bot.extract.actors import GROUP_PREFIX, Claim, Groups, find_claims, load_groups
+from bot.extract.actors import GROUP_PREFIX, Claim, Groups, find_claims, load_groups, transliterated_hits
 from bot.extract.dates import DateMention, find_dates
 from bot.extract.folding import fold
 from bot.extract.gazetteer import PLACE_PREFIX, Gazetteer, Place, load_gazetteer
@@ -82,6 +84,7 @@ _LOCATIVE = _norms(
     "تقاطع",
     "مفرق",
     "سيطرة",
+    "جسر",
     "مدخل",
     "محافظة",
     "بمحافظة",
@@ -105,6 +108,23 @@ _AFTER_LOCATIVE = _norms(
     "intersection",
     "entrance",
     "outskirts",
+    "expressway",
+    "motorway",
+    "freeway",
+)
+_ROUTE_AFTER = _norms("road", "highway", "expressway", "motorway", "freeway", "route")
+_ROUTE_BEFORE = _norms("طريق", "الطريق", "وطريق", "بطريق", "road", "highway")
+_ROUTE_JOINERS = frozenset(("", "-", "/", "و", "to", "and", "&"))
+#: "RPG, not IED", "صاروخ وليس عبوة": the word after it is not what happened.
+_NEGATING = _norms("not", "ليس", "وليس", "لا")
+_NEAR_WORDS = _norms("near", "outside", "قرب", "وقرب", "بالقرب", "محيط", "عند")
+_BASE_WORDS = re.compile(
+    r"\b(?:bases?|air\s*base|airbase|airport|airfield|embassy|garrison|camp)\b|"
+    r"(?<![\u0621-\u064a])[وب]?(?:ال)?(?:قاعده|مطار|السفاره|معسكر)(?![\u0621-\u064a])"
+)
+_POSSESSIVE_CONVOY = re.compile(
+    r"\b(?:their|its)\s+(?:own\s+)?(?:convoy|convoys|column|vehicles)\b|"
+    r"(?<![\u0621-\u064a])(?:رتلهم|رتلها|ارتالهم|ارتالها|قافلتهم|قافلتها|رتل\w*\s+(?:لهم|لها|تابع\w*\s+لهم|تابع\w*\s+لها))"
 )
 _ROAD_WORDS = _norms(
     "road", "route", "highway", "way", "طريق", "الطريق", "المؤدي", "المؤدية", "الطريق المؤدي"
@@ -183,6 +203,25 @@ _PAST = re.compile(
     r"(?:a\s+)?(?:week|month|year)s?\s+ago)\b|(?<![\u0621-\u064a])(?:[وف]?(?:ال)?اسبوع\s+الماضي|الشهر\s+الماضي|"
     r"سابق|مماثل)"
 )
+#: "It is the second attack ... in 48 hours", "وهو ثاني استهداف ... خلال": a tally of earlier attacks;
+#: places and dates after it in its sentence are about those ("after one near Afak on Sunday").
+_TALLY_CLAUSE = re.compile(
+    r"\b(?:the|its|a)\s+(?:second|third|fourth|fifth|sixth|seventh|\d+(?:st|nd|rd|th))\s+(?:such\s+)?"
+    r"(?:attack|strike|bombing|ied|incident)s?\b(?=.{0,60}?\b(?:of\s+its\s+kind|such|in\s+(?:\d+|two|three|four|"
+    r"five|a)\s+(?:hours?|days?|weeks?)|this\s+(?:week|month|year)|within|since|in\s+less\s+than)\b)|"
+    r"(?<![\u0621-\u064a])(?:ثاني|ثالث|رابع|خامس|سادس|سابع)\s+(?:استهداف|هجوم|عمليه|اعتداء)(?![\u0621-\u064a])|"
+    r"(?<![\u0621-\u064a])(?:ال)?(?:استهداف|هجوم|عمليه)\s+ال(?:ثاني|ثالث|رابع|خامس|سادس)(?=\s+(?:من\s+نوعه|خلال|منذ))"
+)
+#: "... near Basra and another near Zubair", "الأول في البصرة والآخر في الزبير"
+_ANOTHER_ONE = re.compile(
+    r"\b(?:another|the\s+other|a\s+second|the\s+second)\b|"
+    r"(?<![\u0621-\u064a])[وف]?(?:ال)?(?:اخر|اخري|ثاني|ثانيه)(?![\u0621-\u064a])"
+)
+_DEFUSED = re.compile(
+    r"\b(?:defus|dismantl|disarm|detonated\s+in\s+a\s+controlled|found\s+and\s+removed|foiled)|"
+    r"(?<![\u0621-\u064a])(?:فكك|تفكيك|ابطال|بتفكيك|وفككت|فككت|احباط)"
+)
+_SIMILAR = re.compile(r"a\s+similar\s+attack|مماثل")
 _NEAR_FROM = _norms("بالقرب", "قريبا", "مقربة", "بمقربة")
 _ATTACK_STEMS = (
     "attack",
@@ -200,11 +239,15 @@ _ATTACK_STEMS = (
     "rpg",
     "drone",
     "torch",
+    "burn",
+    "blaze",
     "استهدا",
     "استهدف",
     "عبوه",
     "عبوات",
     "عبوتين",
+    "عبوت",
+    "ناسف",
     "انفجار",
     "تفجير",
     "هجوم",
@@ -215,7 +258,13 @@ _ATTACK_STEMS = (
     "يضرمون",
     "اضرام",
     "احراق",
+    "حرق",
+    "احتراق",
     "النار",
+)
+#: Rule-engine concepts that name an attack or a weapon.
+_ATTACK_CONCEPTS = frozenset(
+    ("attack", "explosion", "ied", "rocket", "drone", "gunfire", "arson", "unknown_cause")
 )
 _CONVOY_STEMS = (
     "convoy",
@@ -230,7 +279,42 @@ _CONVOY_STEMS = (
     "صهريج",
     "صهاريج",
 )
-_PLURAL_CONVOYS = re.compile(r"\b(?:convoys|attacks)\b|(?<![\u0621-\u064a])[وب]?(?:ال)?(?:ارتال|قوافل|هجمات)")
+_PLURAL_CONVOYS = re.compile(
+    r"\b(?:convoys|attacks|and\s+another|another\s+one)\b|(?<![\u0621-\u064a])[وب]?(?:ال)?(?:ارتال|قوافل|هجمات)|"
+    r"(?<![\u0621-\u064a])و(?:ال)?اخري?(?![\u0621-\u064a])"  # "... في الزبير، وآخر في أبي الخصيب"
+)
+#: A sentence that adds one more attack to the report's first ("In another attack", "وفي هجوم آخر",
+#: "كما استُهدف رتل ثالث", "A second convoy was hit").
+_ANOTHER = re.compile(
+    r"\b(?:in\s+(?:another|a\s+separate|a\s+second|a\s+similar)\s+(?:attack|incident|strike|bombing)|"
+    r"another\s+(?:convoy|column|attack|ied|bomb|explosion)|(?:a|the)\s+(?:second|third|fourth)\s+"
+    r"(?:convoy|column|attack|ied|bomb|explosion)|separately)\b|"
+    r"(?<![\u0621-\u064a])(?:[وف]?في\s+)?(?:هجوم|استهداف|رتل|رتلا|حادث|عمليه|انفجار|عبوه)\s+"
+    r"(?:اخر|اخري|ثان|ثاني|ثانيه|ثالث|ثالثه|رابع|منفصل)(?![\u0621-\u064a])|"
+    r"(?<![\u0621-\u064a])[وف]?كما\s+(?:استهدف|تعرض|انفجرت|انفجر|استهدفت|هاجم|تم)|"
+    r"(?<![\u0621-\u064a])[وف]?في\s+سياق\s+متصل"
+)
+#: "The attack took place last Thursday", "وقع الهجوم يوم الخميس": the date that follows is the attack's.
+_OCCURRED = re.compile(
+    r"\b(?:took\s+place|happened|occurred|was\s+carried\s+out|was\s+conducted|was\s+filmed|dates\s+from)\b"
+    r"[^.!?\n]{0,15}$|(?<![\u0621-\u064a])(?:وقع|وقعت|جري|حدث|نفذ|نفذت|تم\s+تنفيذ)(?![\u0621-\u064a])[^.!?\n]{0,25}$"
+)
+#: "... in the second attack", "في الهجوم الأول": a sentence about one attack of a list.
+_EN_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5}
+_AR_ORDINAL_WORDS = {"اول": 1, "ثاني": 2, "ثالث": 3, "رابع": 4, "خامس": 5}
+_POINTED = re.compile(
+    r"\b(?:in|during|by|from)\s+the\s+(?P<en>first|second|third|fourth|fifth)"
+    r"\s+(?:attack|convoy|blast|bombing|incident|one|strike)\b|"
+    r"(?<![\u0621-\u064a])[وفب]?(?:في|ب)?\s*(?:ال)?(?:هجوم|انفجار|استهداف|رتل|عمليه)\s+ال(?P<ar>اول|ثاني|ثالث|رابع|خامس)"
+    r"(?![\u0621-\u064a])"
+)
+#: "Five attacks since Sunday", "منذ يوم الأحد": where a tally starts, not an attack date.
+_SINCE = re.compile(r"\b(?:since|until|till)\s+(?:last\s+)?$|(?<![\u0621-\u064a])(?:منذ|حتي)\s+(?:يوم\s+)?$")
+#: "Footage released today", "نشرت اليوم": the date of the publication, not of the attack.
+_PUBLISHED = re.compile(
+    r"\b(?:released|published|posted|shared|aired|issued)\s*$|"
+    r"(?<![\u0621-\u064a])(?:نشر|نشرت|بثت|بث|اصدر|اصدرت)(?:ه|ها)?\s*$"
+)
 _BACKGROUND = re.compile(
     r"\b(?:since|routine|routinely|usually|often|most|dozens|hundreds|have\s+become|rose|risen|increase[ds]?|"
     r"surge[ds]?|statistics|in\s+20\d\d|this\s+(?:month|year|summer|spring|winter|autumn)|so\s+far|such\s+attacks?|"
@@ -242,8 +326,17 @@ _COUNTRY_WORDS = (
     ("SY", re.compile(r"\bsyria|(?<![\u0621-\u064a])[وب]?سوري[اه]")),
 )
 
+_CLAUSE_BREAK = re.compile(r"[,;\u060c\u061b]|\s(?=and\s|while\s|whereas\s|و)")
 #: "Two convoys were hit in Babil" gives this many events at most when they share one place.
 MAX_UNPLACED_COPIES = 5
+_GENERIC_PLACE_WORDS = re.compile(
+    r"\b(?:district|sub-?district|province|governorate|city|town|village|area|mountains?|refinery|"
+    r"air\s*base|airbase|base|camp|airport|airstrip|field|fields|crossing|junction|road|highway|"
+    r"expressway|bridge|landing|zone|complex|plant|station|port|dam|lake|valley)\b",
+    re.IGNORECASE,
+)
+#: Below this likeness (difflib ratio of simplified names) an English name is another name.
+OTHER_NAME_RATIO = 0.75
 #: How far (tokens) "north of X" may follow another place and still only describe it.
 REFERENCE_GAP = 4
 
@@ -261,6 +354,7 @@ class Mention:
     score: float
     hashtag: bool = False
     reference: bool = False
+    cue: str = "none"
 
     @property
     def admin1(self) -> str | None:
@@ -320,18 +414,30 @@ class _Extraction:
         self.text = doc.text
         self.tokens = doc.tokens
         self.starts = [token.start for token in self.tokens]
-        self.hits = hits
+        self.hits = hits + transliterated_hits(doc, hits, extractor.groups)
         self.classification = classification
         self.reference_date = post.local_date
         self.folded = fold(self.text)
-        self.dates = find_dates(self.text, self.reference_date, folded=self.folded)
+        # "the second attack in 48 hours, after one near Afak on Sunday": what follows is earlier
+        self.tallies: list[int] = [
+            self.folded.span(match.start(), match.end())[0]
+            for match in _TALLY_CLAUSE.finditer(self.folded.text)
+        ]
+        self.dates = [
+            d
+            for d in find_dates(self.text, self.reference_date, folded=self.folded)
+            if not _SINCE.search(fold(self.text[max(0, d.start - 12) : d.start]).text)
+            and not self._after_tally(d.start)
+        ]
         self.attack_sentences = self._attack_sentences()
         strong = sorted(sentence for sentence, strength in self.attack_sentences.items() if strength >= 2)
         self.lead_sentence = strong[0] if strong else -1
         self.past_sentences = self._past_sentences()
-        self.group_spans = [(hit.start, hit.end) for hit in hits if hit.concept.startswith(GROUP_PREFIX)]
+        self.group_spans = [(hit.start, hit.end) for hit in self.hits if hit.concept.startswith(GROUP_PREFIX)]
         self.mentions = self._mentions()
-        self.claims = find_claims(doc, hits, extractor.groups)
+        self.claims = find_claims(doc, self.hits, extractor.groups)
+        #: Round-up lines that report no attack on a convoy: neither events nor shared text.
+        self.dropped: list[tuple[int, int]] = []
 
     # -- tokens and sentences ---------------------------------------------------------------
 
@@ -368,12 +474,20 @@ class _Extraction:
         return strength
 
     def _past_sentences(self) -> set[int]:
-        """Sentences about earlier attacks ("last week a similar attack ...")."""
+        """Sentences about earlier attacks ("last week a similar attack ...") or a bomb defused."""
         found: set[int] = set()
         for match in _PAST.finditer(self.folded.text):
             start, _ = self.folded.span(match.start(), match.end())
             token = self._token_at(start)
-            if token is not None:
+            if token is None:
+                continue
+            if _SIMILAR.fullmatch(match.group()) and _ANOTHER.search(self._sentence_text(token.sentence)):
+                continue  # "رتلاً آخر تعرض لهجوم مماثل": another convoy, hit the same way, now
+            found.add(token.sentence)
+        for match in _DEFUSED.finditer(self.folded.text):
+            # "Police later defused a second IED near X": no attack there
+            token = self._token_at(self.folded.span(match.start(), match.end())[0])
+            if token is not None and token.sentence != self.lead_sentence:
                 found.add(token.sentence)
         return found
 
@@ -417,6 +531,10 @@ class _Extraction:
         before = self._norm(first - 1) if self._same_sentence(first, first - 1) else ""
         before2 = self._norm(first - 2) if self._same_sentence(first, first - 2) else ""
         before3 = self._norm(first - 3) if self._same_sentence(first, first - 3) else ""
+        if before == "the":
+            # "near the Kharab al-Jir airstrip", "in the Rmelan countryside"
+            before4 = self._norm(first - 4) if self._same_sentence(first, first - 4) else ""
+            before, before2, before3 = before2, before3, before4
         original = self.text[hit.start : hit.end]
         if before in _REGION_ADJECTIVES and (before2 in _LOCATIVE or before3 in _LOCATIVE):
             return "locative"  # "in the southern Dora district"
@@ -456,6 +574,7 @@ class _Extraction:
         previous_end_token: int | None = None
         previous_sentence: int | None = None
         cues_by_last: dict[int, tuple[int, str]] = {}
+        previous_near: tuple[int, str | None, int] | None = None
         for position, (hit, place, own_cue, hashtag) in enumerate(raw):
             cue = own_cue
             inherited = cues_by_last.get(hit.first - 1)
@@ -470,6 +589,8 @@ class _Extraction:
             if not hashtag:
                 cues_by_last[hit.last] = (hit.end, cue)
         raw = self._namesakes_as_governorates(raw)
+        raw = self._route_endpoints(raw)
+        raw = self._qualified(raw)
         for hit, place, cue, hashtag in raw:
             if _needs_cue(place, self.text, hit):
                 script = "ar" if _is_arabic(self.text[hit.start : hit.end]) else "en"
@@ -485,7 +606,11 @@ class _Extraction:
             sentence = self.tokens[hit.first].sentence
             score = 0.0
             reference = False
-            if cue == "locative":
+            if cue == "locative" and self._inside_previous(hit, previous_near, sentence, place):
+                # "near the Kharab al-Jir airstrip in the Rmelan countryside": the area it lies in
+                reference = True
+                score -= 1
+            elif cue == "locative":
                 score += 3
             elif cue == "road_to":
                 score += 2
@@ -502,13 +627,22 @@ class _Extraction:
                     score += 2.5
             elif cue == "towards":
                 score -= 3
+            elif cue == "route":
+                # an end of "the Kirkuk-Sulaimani road": where the road runs; a place on it is better
+                reference = True
+                score -= 1
             score += self.attack_sentences.get(sentence, 0) * 0.5
             if sentence == self.lead_sentence:
                 score += 1  # the first sentence about an attack on a convoy is the report's own
             if sentence in self.past_sentences:
                 score -= 2  # "last week a similar attack hit a convoy near X" is background
+            if self._after_tally(hit.start):
+                reference = True  # "..., the third such attack this week after one near X"
+                score -= 4
             if place.kind == "base":
-                score -= 2
+                # "near the Conoco field" is where it happened; "a convoy for Ain al-Asad" is not
+                near = cue == "locative" and self._norm(hit.first - 1) in _NEAR_WORDS
+                score -= 0.5 if near else 2
             if place.is_governorate:
                 score -= 0.5
             elif place.admin1 in governorates:
@@ -518,12 +652,43 @@ class _Extraction:
             if hit.start < header_limit:
                 score = min(score, 0.5)
             mentions.append(
-                Mention(place, hit.first, hit.last, hit.start, hit.end, sentence, score, hashtag, reference)
+                Mention(
+                    place, hit.first, hit.last, hit.start, hit.end, sentence, score, hashtag, reference, cue
+                )
             )
             if not hashtag and place.admin1 and place.kind != "road":
                 previous_end_token = hit.last
                 previous_sentence = sentence
+                near = cue == "locative" and bool(
+                    {self._norm(hit.first - 1), self._norm(hit.first - 2)} & _NEAR_WORDS
+                )
+                previous_near = (hit.last, place.admin1, sentence) if near else None
         return mentions
+
+    def _after_tally(self, offset: int) -> bool:
+        """Whether a tally ("the second attack in 48 hours") precedes ``offset`` in its sentence."""
+        token = self._token_at(offset)
+        if token is None:
+            return False
+        low = self._sentence_bounds(token.sentence)[0]
+        return any(low <= start < offset for start in self.tallies)
+
+    def _inside_previous(
+        self, hit: Hit, previous_near: tuple[int, str | None, int] | None, sentence: int, place: Place
+    ) -> bool:
+        """Whether "in (the) X" follows "near Y" closely, in the same governorate: X contains Y."""
+        if previous_near is None or place.is_governorate:
+            return False
+        last, admin1, near_sentence = previous_near
+        before = self._norm(hit.first - 1)
+        if before == "the":
+            before = self._norm(hit.first - 2)
+        return (
+            near_sentence == sentence
+            and admin1 == place.admin1
+            and hit.first - last <= REFERENCE_GAP
+            and before in _norms("in", "في", "ب")
+        )
 
     def _namesakes_as_governorates(
         self, raw: list[tuple[Hit, Place, str, bool]]
@@ -546,6 +711,73 @@ class _Extraction:
                 out[index] = (hit_a, province_a, cue_a, tag_a)
         return out
 
+    def _qualified(self, raw: list[tuple[Hit, Place, str, bool]]) -> list[tuple[Hit, Place, str, bool]]:
+        """ "الزبير / البصرة", "Zubair (Basra)": a name followed by its own governorate is a place."""
+        out = list(raw)
+        for index in range(len(out) - 1):
+            (hit_a, place_a, cue_a, tag_a), (hit_b, place_b, _, tag_b) = out[index], out[index + 1]
+            if tag_a or tag_b or cue_a != "none" or place_a.is_governorate or place_a.admin1 is None:
+                continue
+            if place_b.admin1 != place_a.admin1 or not (place_b.is_governorate or place_b.namesake):
+                continue
+            if self.text[hit_a.end : hit_b.start].strip() in ("/", ",", "،", "(", "-", "\u2013", "|"):
+                out[index] = (hit_a, place_a, "locative", tag_a)
+        return out
+
+    def _route_endpoints(self, raw: list[tuple[Hit, Place, str, bool]]) -> list[tuple[Hit, Place, str, bool]]:
+        """ "the Erbil-Koya road", "طريق الكوت - العمارة", "الطريق الرابط بين خانقين وكلار": the
+        two ends of a road name where it runs, not where the attack was."""
+        out = list(raw)
+        for index in range(len(out) - 1):
+            (hit_a, place_a, _, tag_a), (hit_b, place_b, _, tag_b) = out[index], out[index + 1]
+            if tag_a or tag_b or place_a.is_governorate or place_b.is_governorate:
+                continue
+            if not self._same_sentence(hit_a.first, hit_b.first):
+                continue
+            between = self.text[hit_a.end : hit_b.start].strip().casefold()
+            between = re.sub(r"[\u2010-\u2015\u2212]", "-", between)
+            if between not in _ROUTE_JOINERS:
+                continue
+            if between == "-" and self._heads_line(hit_a) and self.text[hit_a.end : hit_b.start] != "-":
+                continue  # "• Nasiriyah – Suq al-Shuyukh road": a list line's place, then its road
+            before = {self._norm(hit_a.first - 1), self._norm(hit_a.first - 2), self._norm(hit_a.first - 3)}
+            road_before = bool(before & _ROUTE_BEFORE)
+            road_after = self._norm(hit_b.last + 1) in _ROUTE_AFTER
+            between_words = road_before and self._norm(hit_a.first - 1) in _norms("بين", "between")
+            joined = between == "" and self.text[hit_b.start] == "و" and road_before
+            if between in ("and", "&", "و", "") and not between_words and not joined:
+                continue
+            if road_before or road_after:
+                out[index] = (hit_a, place_a, "route", tag_a)
+                out[index + 1] = (hit_b, place_b, "route", tag_b)
+        for index in range(len(out) - 1):
+            # "on the Fallujah road near Khan Dhari", "على طريق الفلوجة قرب خان ضاري": a road
+            # named after one town, then the place on it
+            (hit_a, place_a, cue_a, tag_a), (hit_b, _, _, tag_b) = out[index], out[index + 1]
+            if tag_a or tag_b or place_a.is_governorate or cue_a == "route":
+                continue
+            road_after = self._norm(hit_a.last + 1) in _ROUTE_AFTER
+            road_before = self._norm(hit_a.first - 1) in _ROUTE_BEFORE
+            gap = hit_b.first - hit_a.last
+            if not (road_after or road_before) or not self._same_sentence(hit_a.first, hit_b.first):
+                continue
+            if gap <= 4 and self._norm(hit_b.first - 1) in _NEAR_WORDS:
+                out[index] = (hit_a, place_a, "route", tag_a)
+        for index in range(len(out) - 1):
+            # "• Nasiriyah – Suq al-Shuyukh road": the place, then the road (named after where it leads)
+            (hit_a, place_a, _, tag_a), (hit_b, place_b, _, tag_b) = out[index], out[index + 1]
+            if tag_a or tag_b or place_a.is_governorate or place_b.is_governorate:
+                continue
+            between = re.sub(r"[\u2010-\u2015\u2212]", "-", self.text[hit_a.end : hit_b.start].strip())
+            if between in ("-", ":", "|") and self._norm(hit_b.last + 1) in _ROUTE_AFTER:
+                out[index + 1] = (hit_b, place_b, "route", tag_b)
+        return out
+
+    def _heads_line(self, hit: Hit) -> bool:
+        """Whether a name opens its line (after a bullet or number): "• Nasiriyah – ..."."""
+        line_start = self.text.rfind("\n", 0, hit.start) + 1
+        return not re.search(r"[^\W\d_]", self.text[line_start : hit.start])
+
     def _header_limit(self) -> int:
         """End offset of a leading dateline/header ("الرطبة |", "Kirkuk:", "SAMAWAH, Iraq –")."""
         first_line_end = self.text.find("\n")
@@ -565,16 +797,17 @@ class _Extraction:
             return None
         best = max(candidates, key=lambda m: (m.score, m.place.rank, -m.start))
         # Below a governorate, any place in it that is not a destination says more
-        # ("Samawah: an IED ... It is the third attack in Muthanna").
+        # ("Samawah: an IED ... It is the third attack in Muthanna"); below a road in a city, a
+        # town or district on it does, the city it runs through does not.
         floor = -1.0 if best.place.is_governorate else best.score - 2
         finer = [
             m
             for m in candidates
             if m.admin1 == best.admin1
-            and m.place.rank > best.place.rank
+            and m.place.rank > max(best.place.rank, 2 if best.place.kind == "road" else 0)
             and m.score >= floor
             and not m.reference
-            and m.place.kind != "base"
+            and (m.place.kind != "base" or self._norm(m.first - 1) in _NEAR_WORDS)
         ]
         if finer and (best.place.rank <= 2 or best.reference):
             return max(finer, key=lambda m: (m.score, m.place.rank, -m.start))
@@ -583,6 +816,7 @@ class _Extraction:
     def _locations(self, candidates: Sequence[Mention]) -> list[list[Mention]]:
         """Mentions grouped into distinct places (a governorate or "south of X" joins a place in it)."""
         groups: list[list[Mention]] = []
+        chains = self._enumerations(candidates)
         for mention in sorted(candidates, key=lambda m: m.start):
             home = None
             for group in groups:
@@ -591,11 +825,18 @@ class _Extraction:
                     home = group
                     break
                 if mention.admin1 and mention.admin1 == specific.admin1:
+                    if self._another_between(group, mention):
+                        continue  # "one near Basra and another near Zubair": two places
                     if _broad(mention.place) or mention.reference or _broad(specific.place):
                         home = group
                         break
                     close = any(
-                        m.sentence == mention.sentence and abs(m.first - mention.first) <= REFERENCE_GAP
+                        m.sentence == mention.sentence
+                        and abs(m.first - mention.first) <= REFERENCE_GAP
+                        and not (
+                            chains.get(m.start) is not None
+                            and chains.get(m.start) == chains.get(mention.start)
+                        )
                         for m in group
                     )
                     if close and min(mention.place.rank, specific.place.rank) <= 2:
@@ -607,12 +848,53 @@ class _Extraction:
                 home.append(mention)
         return groups
 
+    def _another_between(self, group: Sequence[Mention], mention: Mention) -> bool:
+        """Whether "another" stands between a group's place and a city named like its governorate."""
+        if mention.place.is_governorate or any(m.place.is_governorate for m in group):
+            return False
+        last = max(group, key=lambda m: m.end)
+        if last.end > mention.start or last.sentence != mention.sentence:
+            return False
+        return bool(_ANOTHER_ONE.search(fold(self.text[last.end : mention.start]).text))
+
+    def _enumerations(self, candidates: Sequence[Mention]) -> dict[int, int]:
+        """ "Samawah, Rumaythah and al-Khidr": places listed with "and" are distinct places.
+
+        Maps a mention's start to its list's number; "Rumaythah, Samawah" (no "and") is a
+        town qualified by its city and is not a list.
+        """
+        ordered = sorted(candidates, key=lambda m: m.start)
+        chains: list[list[Mention]] = []
+        joined_by_and: list[bool] = []
+        for mention in ordered:
+            if chains:
+                last = chains[-1][-1]
+                between = self.text[last.end : mention.start]
+                linked = bool(_COORDINATION.match(between)) or (
+                    between.strip() == "" and self.text[mention.start] == "و"
+                )
+                if linked and last.sentence == mention.sentence:
+                    chains[-1].append(mention)
+                    conjunction = re.search(r"\b(?:and|&)\b", between) or between.strip() == "و"
+                    joined_by_and[-1] = (
+                        joined_by_and[-1] or bool(conjunction) or self.text[mention.start] == "و"
+                    )
+                    continue
+            chains.append([mention])
+            joined_by_and.append(False)
+        return {
+            m.start: number
+            for number, (chain, listed) in enumerate(zip(chains, joined_by_and, strict=True))
+            if listed and len(chain) >= 2
+            for m in chain
+        }
+
     def _sites(self) -> tuple[list[_Site], list[Segment]]:
         """One site per attack, and the segments they came from (empty for the whole post)."""
         items = list_items(self.text)
         segments: list[Segment] = []
         if items:
-            segments = [segment for segment in items if self._sited(segment)]
+            segments = self._attack_items([segment for segment in items if self._sited(segment)])
         if len(segments) < 2:
             segments = ordinal_segments(self.text, self.group_spans)
             segments = [segment for segment in segments if self._sited(segment)]
@@ -627,7 +909,11 @@ class _Extraction:
             ranked = sorted(locations, key=lambda g: -max(m.score for m in g))[:count]
             multi = sorted(ranked, key=lambda g: min(m.start for m in g))
         elif count is None or count >= 2:
-            multi = self._listed_locations(locations)
+            multi = (
+                self._listed_locations(locations)
+                or self._dated_sentences(locations)
+                or self._another_sentences(locations)
+            )
         if multi and len(multi) >= 2:
             return self._split_sites(multi), []
         single = _Site(0, len(self.text), self._best([m for m in self.mentions if not m.hashtag]))
@@ -635,6 +921,44 @@ class _Extraction:
             # "Two convoys were targeted in Babil": two attacks, one place known for both
             return [single] * count, []
         return [single], []
+
+    def _evidence(self, segment: Segment) -> tuple[bool, bool]:
+        """Whether a segment names an attack, and whether it names a convoy."""
+        norms = [t.norm for t in self.tokens if segment.start <= t.start < segment.end]
+        attack = any(stem in norm for norm in norms for stem in _ATTACK_STEMS)
+        if not attack:
+            attack = any(
+                segment.start <= hit.start < segment.end
+                for hit in self.hits
+                if hit.concept in _ATTACK_CONCEPTS
+            )
+        convoy = any(stem in norm for norm in norms for stem in _CONVOY_STEMS)
+        return attack, convoy
+
+    def _attack_items(self, items: list[Segment]) -> list[Segment]:
+        """A round-up's lines that report an attack on a convoy: not "an aid convoy arrived",
+        not "rockets fell near the air base"."""
+        evidence = [self._evidence(item) for item in items]
+        if not any(attack for attack, _ in evidence):
+            return items  # "1) Diwaniya 2) Hilla" under "four IED attacks on convoys today"
+        # "Convoy attacks reported today:" heads a list of attacks; "• Hilla – 2 trucks damaged" is one
+        headed = all(self._evidence(Segment(0, items[0].start, "item"))) if items[0].start > 0 else False
+        # one line that reports a whole attack on a convoy: lines naming neither are other news
+        reported = any(attack and convoy for attack, convoy in evidence)
+        kept = []
+        for item, (attack, convoy) in zip(items, evidence, strict=True):
+            item_text = fold(self.text[item.start : item.end]).text
+            base = _BASE_WORDS.search(item_text)
+            other_news = not headed and reported and not attack and not convoy
+            # "3/ Context: attacks on this road have become routine since 2020" is commentary
+            other_news = other_news or (
+                reported and not (attack and convoy) and bool(_BACKGROUND.search(item_text))
+            )
+            if (convoy and not attack and not headed) or (attack and not convoy and base) or other_news:
+                self.dropped.append((item.start, item.end))
+            else:
+                kept.append(item)
+        return kept
 
     def _sited(self, segment: Segment) -> bool:
         """Whether a list item names a place that can be an attack site (not only a destination)."""
@@ -666,6 +990,51 @@ class _Extraction:
                     )
                 ]
         return None
+
+    def _dated_sentences(self, locations: list[list[Mention]]) -> list[list[Mention]] | None:
+        """ "Monday 9 Aug: an IED hit a convoy near Kufa. Tuesday 10 Aug: an ambush on a convoy
+        near Baiji": sentences that each report a convoy attack with a place and a day of their own."""
+        background = self.past_sentences | {s for s in self._sentences() if self._is_background(s)}
+        chosen: list[list[Mention]] = []
+        days: set[dt.date] = set()
+        for group in locations:
+            sited = [m for m in group if m.score >= 2.5 and not m.reference and m.sentence not in background]
+            if not sited:
+                continue
+            sentence = min(m.sentence for m in sited)
+            if self.attack_sentences.get(sentence, 0) < 2:
+                continue
+            low, high = self._sentence_bounds(sentence)
+            dated = [d for d in self.dates if low <= d.start < high and d.kind != "relative"]
+            if len(dated) != 1 or any(sentence == min(m.sentence for m in other) for other in chosen):
+                return None
+            chosen.append(group)
+            days.add(dated[0].date)
+        return chosen if len(chosen) >= 2 and len(days) == len(chosen) else None
+
+    def _another_sentences(self, locations: list[list[Mention]]) -> list[list[Mention]] | None:
+        """ "... in Mushahada. In another attack, a second convoy was hit near Dujail. A third convoy
+        was also targeted in Kifl": a report, then sentences that each add an attack at a place."""
+        background = self.past_sentences | {s for s in self._sentences() if self._is_background(s)}
+        firsts: list[tuple[int, list[Mention]]] = []
+        for group in locations:
+            sited = [m for m in group if m.score >= 2.5 and not m.reference and m.sentence not in background]
+            if sited:
+                firsts.append((min(m.sentence for m in sited), group))
+        firsts.sort(key=lambda pair: pair[0])
+        if len(firsts) < 2 or self.attack_sentences.get(firsts[0][0], 0) < 2:
+            return None
+        chosen = [firsts[0][1]]
+        used = {firsts[0][0]}
+        for sentence, group in firsts[1:]:
+            if sentence in used or self.attack_sentences.get(sentence, 0) < 1:
+                continue
+            text = self._sentence_text(sentence)
+            if not _ANOTHER.search(text) or _DEFUSED.search(text):
+                continue  # "engineers defused a second IED near X" is no attack
+            chosen.append(group)
+            used.add(sentence)
+        return chosen if len(chosen) >= 2 else None
 
     def _sentences(self) -> list[int]:
         return sorted({token.sentence for token in self.tokens})
@@ -700,42 +1069,105 @@ class _Extraction:
                 next_start = min(m.start for m in following)
                 before_next = [m.end for m in group if m.end <= next_start]
                 end = max(before_next) if before_next else next_start
+                end = self._clause_cut(end, next_start, following)
             best = self._best(group)
             sites.append(_Site(boundary, end, best))
             boundary = end
         return sites
 
+    def _clause_cut(self, end: int, next_start: int, following: list[Mention]) -> int:
+        """Where one site's words stop: the next site's sentence, or the last clause break before it.
+
+        "... in Abu Ghraib on Sunday morning and another near Khan Dhari": "on Sunday morning"
+        stays with Abu Ghraib; "in Samawah, killing two. Another ... in Nasiriyah": the
+        casualties stay with Samawah.
+        """
+        first = min(following, key=lambda m: m.start)
+        before = self._token_at(end - 1) if end > 0 else None
+        if before is not None and first.sentence > before.sentence:
+            return max(end, self._sentence_bounds(first.sentence)[0])
+        between = self.text[end:next_start]
+        breaks = list(_CLAUSE_BREAK.finditer(between))
+        return end + breaks[-1].start() if breaks else end
+
     # -- per-event details ------------------------------------------------------------------
 
     def _date_in(self, start: int, end: int) -> DateMention | None:
         inside = [d for d in self.dates if start <= d.start < end]
-        if not inside:
+        return self._strongest_date(inside)
+
+    def _date_strength(self, date: DateMention) -> int:
+        """How surely a date is the attack's: its sentence's attack strength, more when the text
+        says "the attack took place on ...", less for "footage released today"."""
+        token = self._token_at(date.start)
+        strength = self.attack_sentences.get(token.sentence, 0) if token else 0
+        before = fold(self.text[max(0, date.start - 40) : date.start]).text
+        if _OCCURRED.search(before):
+            strength += 3
+        elif _PUBLISHED.search(before[-25:]):
+            strength -= 2
+        return strength
+
+    def _strongest_date(self, dates: Sequence[DateMention]) -> DateMention | None:
+        if not dates:
             return None
+        strongest = max(self._date_strength(d) for d in dates)
+        return next(d for d in dates if self._date_strength(d) == strongest)
 
-        def strength(d: DateMention) -> int:
-            token = self._token_at(d.start)
-            return self.attack_sentences.get(token.sentence, 0) if token else 0
+    def _local_labels(self, start: int, end: int) -> Mapping[str, str]:
+        """The rule engine's labels over a part of the text; "RPG, not IED" does not count the IED."""
+        labeller = self.extractor.labeller
+        window = self._window(start, end) if labeller is not None else None
+        if labeller is None or window is None:
+            return {}
+        hits = [hit for hit in self.hits if self._norm(hit.first - 1) not in _NEGATING]
+        return labeller.labels_for(self.doc, hits, window[0], window[1])
 
-        strongest = max(strength(d) for d in inside)
-        return next(d for d in inside if strength(d) == strongest)
-
-    def _labels(self, start: int, end: int, whole: bool) -> tuple[str, str]:
+    def _labels(
+        self, start: int, end: int, whole: bool, defaults: Mapping[str, str] | None = None
+    ) -> tuple[str, str]:
         labels: Mapping[str, str] = self.classification.labels
         attack = labels.get("attack_type", "unknown")
         target = labels.get("target", "unknown")
-        labeller = self.extractor.labeller
-        if not whole and labeller is not None:
-            window = self._window(start, end)
-            if window is not None:
-                local = labeller.labels_for(self.doc, self.hits, window[0], window[1])
+        for key, value in (defaults or {}).items():
+            # "(all IEDs unless noted)" before a list: what a line that names no weapon had
+            if key == "attack_type" and value != "unknown":
+                attack = value
+            elif key == "target" and value != "unknown":
+                target = value
+        if not whole:
+            local = self._local_labels(start, end)
+            if local:
                 if local.get("attack_type", "unknown") != "unknown":
                     attack = local["attack_type"]
                 if local.get("target", "unknown") != "unknown":
                     target = local["target"]
+        if target == "unknown" and self._own_convoy_of_local_forces(start, end):
+            target = "iraqi_forces"
         return (
             attack if attack in ATTACK_TYPES else "unknown",
             target if target in TARGETS else "unknown",
         )
+
+    def _own_convoy_of_local_forces(self, start: int, end: int) -> bool:
+        """ "Two Peshmerga fighters were killed ... a bomb hit their convoy", "عنصرين من قسد ... رتلاً لهم"."""
+        sentences = {
+            token.sentence
+            for hit in self.hits
+            if hit.concept == "local_forces" and start <= hit.start < end
+            if (token := self._token_at(hit.start)) is not None
+        }
+        others = {
+            token.sentence
+            for hit in self.hits
+            if hit.concept in ("coalition", "other_cargo", "logistics_support")
+            if (token := self._token_at(hit.start)) is not None
+        }
+        for sentence in sentences - others:
+            low, high = self._sentence_bounds(sentence)
+            if _POSSESSIVE_CONVOY.search(fold(self.text[max(low, start) : min(high, end)]).text):
+                return True
+        return False
 
     def _country(self, mention: Mention | None) -> str | None:
         if mention is not None:
@@ -769,8 +1201,10 @@ class _Extraction:
                     casualties=casualties,
                 ),
             )
-        shared_ranges = _complement([(site.start, site.end) for site in sites], len(self.text))
-        shared_text = " \n ".join(self.text[a:b] for a, b in shared_ranges)
+        shared_ranges = _complement([(site.start, site.end) for site in sites] + self.dropped, len(self.text))
+        shared_text, pointed = self._pointed_casualties(
+            [self.text[a:b] for a, b in shared_ranges], len(sites)
+        )
         shared_dates = [d for a, b in shared_ranges if (d := self._date_in(a, b)) is not None]
         shared_date = self._best_shared_date(shared_dates)
         if shared_date is None and sites[-1].mention is not None and sites[-1].start > 0:
@@ -781,21 +1215,44 @@ class _Extraction:
             dated = [site for site in sites[:-1] if self._date_in(site.start, site.end) is not None]
             if closing and not dated and not segments_are_lines(segments):
                 shared_date = closing[0]
-        if not segments_are_lines(segments) and sites[-1].mention is not None:
+        closing_list = (
+            sites[-1].mention is not None
+            and sites[-2].mention is not None
+            and sites[-1].mention.sentence == sites[-2].mention.sentence
+        )
+        if not segments_are_lines(segments) and closing_list and sites[-1].mention is not None:
             # "... والثاني في البصرة، فجر اليوم دون خسائر بشرية": words closing the list are for all
             shared_text += " \n " + self.text[sites[-1].mention.end : sites[-1].end]
         shared_casualties = find_casualties(shared_text) if shared_text.strip() else Casualties()
         refined = self._refinements(sites, shared_ranges)
-        claims_for = self._claims_per_site(sites, shared_ranges)
+        defaults = self._local_labels(0, sites[0].start) if sites[0].start > 0 else {}
+        labelled = [self._labels(site.start, site.end, False, defaults) for site in sites]
+        # "... والثاني في السماوة، وتبنت العملية ...": a claim closing the list is for all
+        tail = [(sites[-1].mention.end, sites[-1].end)] if closing_list and sites[-1].mention else []
+        claims_for = self._claims_per_site(sites, [*shared_ranges, *tail], [attack for attack, _ in labelled])
         events = []
+        lines = segments_are_lines(segments)
+        previous_date: DateMention | None = None
         for index, site in enumerate(sites):
             date = self._date_in(site.start, site.end) or shared_date
+            if date is None and not lines:
+                # "Two convoys were hit on Monday: one near X and another near Y": the date told
+                # before a site that has none is its date too
+                date = previous_date
+            previous_date = date
             casualties = find_casualties(self.text[site.start : site.end])
+            told = pointed.get(index)
+            if told is not None:
+                # "Two drivers were wounded in the second attack"
+                casualties = Casualties(
+                    casualties.killed if casualties.killed is not None else told.killed,
+                    casualties.injured if casualties.injured is not None else told.injured,
+                )
             if casualties.killed is None and shared_casualties.killed == 0:
                 casualties = replace(casualties, killed=0)
             if casualties.injured is None and shared_casualties.injured == 0:
                 casualties = replace(casualties, injured=0)
-            attack, target = self._labels(site.start, site.end, False)
+            attack, target = labelled[index]
             mention = refined.get(index, site.mention)
             events.append(
                 self._event(
@@ -809,16 +1266,28 @@ class _Extraction:
             )
         return tuple(events)
 
+    @staticmethod
+    def _pointed_casualties(parts: Sequence[str], count: int) -> tuple[str, dict[int, Casualties]]:
+        """Shared sentences that name which attack they are about ("in the second attack",
+        "في الهجوم الأول") give that attack's casualties; the rest stay shared by all."""
+        shared: list[str] = []
+        pointed: dict[int, Casualties] = {}
+        for part in parts:
+            for sentence in re.split(r"(?<=[.!?\u061f\n])", part):
+                found = _POINTED.search(fold(sentence).text)
+                position = (
+                    (_EN_ORDINAL_WORDS.get(found["en"] or "") or _AR_ORDINAL_WORDS.get(found["ar"] or ""))
+                    if found
+                    else None
+                )
+                if position is not None and position <= count:
+                    pointed[position - 1] = find_casualties(sentence)
+                else:
+                    shared.append(sentence)
+        return " \n ".join(shared), pointed
+
     def _best_shared_date(self, dates: Sequence[DateMention]) -> DateMention | None:
-        if not dates:
-            return None
-
-        def strength(d: DateMention) -> int:
-            token = self._token_at(d.start)
-            return self.attack_sentences.get(token.sentence, 0) if token else 0
-
-        strongest = max(strength(d) for d in dates)
-        return next(d for d in dates if strength(d) == strongest)
+        return self._strongest_date(dates)
 
     def _site_index(self, admin1s: set[str], sites: Sequence[_Site]) -> list[int]:
         return [i for i, s in enumerate(sites) if s.mention is not None and s.mention.admin1 in admin1s]
@@ -840,23 +1309,49 @@ class _Extraction:
         return refined
 
     def _claims_per_site(
-        self, sites: Sequence[_Site], shared: Sequence[tuple[int, int]]
+        self, sites: Sequence[_Site], shared: Sequence[tuple[int, int]], attacks: Sequence[str]
     ) -> list[list[Claim]]:
+        """Each site's claims: its own, and a shared claim unless it names other sites' place or weapon."""
         per_site: list[list[Claim]] = [[] for _ in sites]
         for claim in self.claims:
-            inside = [i for i, s in enumerate(sites) if s.start <= claim.start < s.end]
-            if inside and not any(a <= claim.start < b for a, b in shared):
-                per_site[inside[0]].append(claim)
-                continue
             token = self._token_at(claim.start)
             sentence = token.sentence if token else -1
-            admin1s = {
-                m.admin1 for m in self.mentions if m.sentence == sentence and m.admin1 and not m.hashtag
-            }
-            targets = self._site_index(admin1s, sites) if admin1s else []
-            for index in targets or range(len(sites)):
+            inside = [i for i, s in enumerate(sites) if s.start <= claim.start < s.end]
+            if inside and not any(a <= claim.start < b for a, b in shared):
+                if not self._claims_all(claim, sites[inside[0]], sentence):
+                    per_site[inside[0]].append(claim)
+                    continue
+                targets: list[int] = list(range(len(sites)))
+            else:
+                admin1s = {
+                    m.admin1 for m in self.mentions if m.sentence == sentence and m.admin1 and not m.hashtag
+                }
+                targets = (self._site_index(admin1s, sites) if admin1s else []) or list(range(len(sites)))
+                # "X has claimed the drone strike": only the drone strike
+                low, high = self._sentence_bounds(sentence)
+                named = self._local_labels(low, high).get("attack_type", "unknown")
+                same = [index for index in targets if attacks[index] == named]
+                if named != "unknown" and same:
+                    targets = same
+            for index in targets:
                 per_site[index].append(claim)
         return per_site
+
+    def _claims_all(self, claim: Claim, site: _Site, sentence: int) -> bool:
+        """ "X claims two IED attacks ...: one near A and another near B": a claim before the first
+        site's place, in a sentence about several attacks, is for all of them."""
+        if site.mention is None or claim.start >= site.mention.start or site.mention.sentence != sentence:
+            return False
+        text = self._sentence_text(sentence)
+        return bool(_PLURAL_CONVOYS.search(text)) or (stated_count(text) or 0) >= 2
+
+    def _written_name(self, mention: Mention) -> str:
+        """The place's canonical English name, or the English name the post uses when it is
+        another name of the place: the event names the place as its report does."""
+        written = self.text[mention.start : mention.end].strip()
+        if _is_arabic(written) or not written[:1].isupper() or _GENERIC_PLACE_WORDS.search(written):
+            return mention.place.name  # "Baiji refinery", "Batha district": the place itself
+        return written if _other_name(written, mention.place.name) else mention.place.name
 
     def _event(
         self,
@@ -878,7 +1373,7 @@ class _Extraction:
             date=date.date if date is not None else self.reference_date,
             country=self._country(mention),
             admin1=place.admin1 if place else None,
-            place=place.name if named and place else None,
+            place=self._written_name(mention) if named and mention is not None else None,
             attack_type=attack,
             target=target,
             claimed_by=claimed_by,
@@ -888,6 +1383,20 @@ class _Extraction:
             lon=point.lon if point else None,
             place_ar=place.name_ar if named and place else None,
         )
+
+
+def _name_key(name: str) -> str:
+    """A name without case, articles, punctuation and a final -iyah/-ah: "Al-Zubair" ~ "Zubayr"."""
+    text = re.sub(r"^(?:al|el|ad|ar|as|an|at|az)[\s-]+", "", name.casefold().strip())
+    text = re.sub(r"[^a-z]", "", text)
+    return re.sub(r"(?:iyyah|iyah|iya|yah|ah)$", "ia", text)
+
+
+def _other_name(written: str, canonical: str) -> bool:
+    """Whether an English name in a post is another name of the place ("Derik" for Al-Malikiyah,
+    "Tallil" for Imam Ali Air Base), not a spelling of its canonical name."""
+    a, b = _name_key(written), _name_key(canonical)
+    return bool(a) and bool(b) and a != b and difflib.SequenceMatcher(None, a, b).ratio() < OTHER_NAME_RATIO
 
 
 def _broad(place: Place) -> bool:

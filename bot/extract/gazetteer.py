@@ -169,9 +169,21 @@ def _governorate_code(row: dict[str, str], country: str, file: str, line: int) -
     return codes.pop()
 
 
+_ABU = re.compile(r"^(?:أبو|ابو)\s+")
+
+
+def _case_forms(name: str) -> list[str]:
+    """ "أبو غريب" is also written "أبي غريب" (after a preposition) and "أبا غريب"."""
+    if not _ABU.match(name):
+        return [name]
+    rest = _ABU.sub("", name)
+    return [name, f"أبي {rest}", f"أبا {rest}"]
+
+
 def _terms(row: dict[str, str]) -> list[str]:
     names = [row["name_en"], *_split(row["variants_en"]), row["name_ar"], *_split(row["variants_ar"])]
-    return list(dict.fromkeys(name.strip() for name in names if name.strip()))
+    forms = [form for name in names if name.strip() for form in _case_forms(name.strip())]
+    return list(dict.fromkeys(forms))
 
 
 def load_gazetteer(paths: Iterable[Path]) -> Gazetteer:

@@ -122,18 +122,33 @@ _AR_PERSON_STEMS = (
     "مهندس",
     "مرافق",
 )
+#: "استشهاد جنديين وإصابة ثالث": an ordinal right after the casualty word is one more person.
+_AR_ORDINAL_ONE = frozenset(("ثالث", "رابع", "خامس", "سادس", "ثالثا", "رابعا"))
 #: Stems whose plural is broken, so stem + ين/ان is the dual: "two of them".
 _AR_DUAL_STEMS = ("جندي", "ضابط", "شخص", "فرد", "حارس", "عنصر", "شرطي", "طفل", "رجل", "قتيل", "شهيد", "جريح")
 _AR_SUFFIX = re.compile(r"(?:يين|يان|ين|ان|ون|ا|ه|ها|هم|يه|ي)?$")
 
 _EN_KILL = re.compile(r"^(?:kill|kills|killed|killing|dead|died|dies|slain|martyred|deaths?)$")
 _EN_HURT = re.compile(r"^(?:injur(?:e|es|ed|ing)|wound(?:s|ed|ing)?|hurt)$")
+#: "escaped with burns", "suffered minor injuries": hurt, said of the people before it.
+_EN_HURT_NOUN = re.compile(r"^(?:burns|injuries|wounds)$")
+_EN_HURT_NOUN_CUE = frozenset(
+    ("with", "suffered", "sustained", "minor", "serious", "severe", "light", "moderate")
+)
+#: Words that end the people a figure before a casualty verb can count ("a police officer said nobody ...").
+_EN_STOP_BEFORE = frozenset(("said", "says", "told", "according", "nobody", "reported", "added", "stated"))
+_EN_SINGULAR_PERSON = re.compile(
+    r"^(?:driver|soldier|officer|contractor|policeman|guard|fighter|engineer|civilian|worker|member|trooper|"
+    r"serviceman|servicemember|passenger|crewman)$"
+)
+_EN_ORDINAL_ONE = frozenset(("third", "fourth", "fifth", "sixth"))
 _AR_KILL = re.compile(
     r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل)$"
 )
 _AR_HURT = re.compile(
     r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم)$"
 )
+_AR_AMONG = frozenset(("بينهم", "بينهما", "منهم", "ومنهم", "بينها", "بضمنهم", "بينهن"))
 _AR_DUAL_TRIGGER = re.compile(r"(?:ين|ان)$")
 
 _BREAK = {".", ";", ":", "!", "?", "\n", "|", "؟"}
@@ -181,20 +196,34 @@ _GENERIC = re.compile(r"\b(?:most|usually|often|typically|routinely|generally|ma
 
 _EN_ZERO_BOTH = re.compile(
     r"\b(?:no|zero|without(?:\s+(?:any|causing))?|nor)\s+(?:(?:reported|immediate|human|civilian|further|serious|"
-    r"known|other)\s+)?(?:casualties|casualty|injuries|injured|wounded|victims|losses|one\s+hurt)\b|"
+    r"known|other|us|u\.s\.|american|coalition|iraqi|military)\s+)?"
+    r"(?:casualties|casualty|injuries|injured|wounded|victims|losses|one\s+hurt)\b"
+    r"(?!\s+(?:figures?|details?|information|info|reports?|numbers?|counts?|toll|word|data|"
+    r"(?:were\s+|was\s+|are\s+|is\s+)?(?:given|mentioned|stated|specified|disclosed|available|known\s+yet))\b)|"
     r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage)\b|"
+    r"\b(?:unharmed|unhurt|uninjured|unscathed)\b|"
     r"\b(?:casualties|injuries)\s*[:\-]\s*(?:none|nil|no|zero|0)\b|"
     r"(?:الخسائر|الاصابات)(?:\s+البشريه)?\s*[:\-]\s*(?:لا|لا\s+توجد|لا\s+يوجد|دون|صفر|0)(?![\u0621-\u064a])"
 )
 _EN_ZERO_KILLED = re.compile(
     r"\b(?:no|zero|without(?:\s+any)?)\s+(?:(?:reported|immediate)\s+)?(?:deaths|fatalities|dead)\b|"
-    r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+)?(?:reportedly\s+)?killed\b"
+    r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+)?(?:reportedly\s+)?killed\b|"
+    r"\b(?:no|without(?:\s+any)?)\s+(?:loss|losses)\s+of\s+(?:life|lives)\b"
 )
+#: "دون خسائر بالأرواح": nobody killed (injuries not addressed).
+_AR_LIVES = frozenset(("بالارواح", "في", "ارواح", "الارواح"))
 _AR_NEGATORS = {"لا", "ولا", "لم", "ولم", "دون", "بدون", "عدم", "وبدون", "ودون", "بلا", "خلو"}
 _AR_ZERO_NOUNS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:اصابات|اصابه|خسائر|ضحايا|قتلي|جرحي|اصابه)$")
 _AR_INFO = re.compile(
-    r"^(?:[وفب]|ل)?(?:ال)?(?:معلومات|معلومه|انباء|تفاصيل|ورود|حصيله|تعرف|يعرف|معروفه|يتضح|تتضح|تاكيد|تصريح)$"
+    r"^(?:[وفب]|ل)?(?:ال)?(?:معلومات|معلومه|انباء|تفاصيل|ورود|حصيله|تعرف|يعرف|معروفه|يتضح|تتضح|تاكيد|تصريح|"
+    r"تذكر|يذكر|ذكر|تشر|يشر|اشاره|تتطرق|يتطرق|تفصح|يفصح)$"
+)
+#: "محد تأذى", "ما أحد انصاب", "لم يصب أحد" (Iraqi and standard): nobody was hurt.
+_AR_NOBODY = re.compile(
+    r"(?<![\u0621-\u064a])[وف]?(?:محد|محدا|ماكو\s+احد|ما\s+احد|لا\s+احد|ولا\s+احد|لم\s+يصب\s+احد|لم\s+يتاذ\s+احد)"
+    r"(?:\s+(?:من\s+)?[\u0621-\u064a]+)?\s*(?:تاذي|تاذا|انصاب|اصيب|تصوب|يتاذي|جرح|انجرح|مات|قتل|باذي)"
+    r"|(?<![\u0621-\u064a])[وف]?ماكو\s+(?:اصابات|ضحايا|خسائر)"
 )
 _AR_MATERIAL_ONLY = re.compile(r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)")
 
@@ -258,6 +287,10 @@ def _en_figure_after(tokens: list[_Tok], index: int) -> int | None:
     word = tokens[position].text
     if word in ("a", "an") and position + 1 < len(tokens) and tokens[position + 1].text in _EN_VAGUE:
         return -1
+    if word in ("a", "an") and position + 1 < len(tokens) and tokens[position + 1].text in _EN_ORDINAL_ONE:
+        return 1  # "killing two and wounding a third"
+    if _EN_SINGULAR_PERSON.match(word):
+        return 1  # "killed the driver of the lead truck"
     value = _number(word)
     if value is None or word in ("a", "an", "another", "both"):
         # "a"/"an" only counts with a person right after: "killing a soldier"
@@ -281,9 +314,22 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
             return immediate
     while position > stop:
         word = tokens[position].text
-        if word in _BREAK:
+        if word in _BREAK or word in _EN_STOP_BEFORE:
+            break
+        if word in ("including", "among"):
+            total, found = 0, False  # "three people, including two drivers": the two are of the three
+            position -= 1
+            continue
+        if word == "one" and position > 0 and tokens[position - 1].text == "no":
             break
         value = _number(word)
+        if (
+            value is None
+            and word == "the"
+            and position + 1 < index
+            and _EN_SINGULAR_PERSON.match(tokens[position + 1].text)
+        ):
+            value = 1  # "the driver escaped with burns": one named person
         if value is not None and position > 0 and tokens[position - 1].text in ("no", "not", "none"):
             value = None  # "no one was hurt"
         if value is not None:
@@ -312,6 +358,8 @@ def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
             continue
         is_kill = bool(_EN_KILL.match(token.text))
         is_hurt = bool(_EN_HURT.match(token.text))
+        if not is_hurt and _EN_HURT_NOUN.match(token.text) and index > 0:
+            is_hurt = tokens[index - 1].text in _EN_HURT_NOUN_CUE
         if not (is_kill or is_hurt):
             continue
         figure = None
@@ -352,6 +400,8 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
         before = _number(tokens[index - 1].text)
         if before is not None and trigger in ("قتلي", "جرحي", "شهداء", "قتيلا", "جريحا", "شهيدا", "مصابين"):
             return before
+    if index + 1 < len(tokens) and tokens[index + 1].text in _AR_ORDINAL_ONE:
+        return 1
     total = 0
     found = False
     position = index + 1
@@ -360,6 +410,8 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
         word = tokens[position].text
         if word in _BREAK or word == "," or _AR_KILL.match(word) or _AR_HURT.match(word):
             break
+        if word in _AR_AMONG:
+            break  # "خمسة أشخاص بينهم سائقان": the drivers are of the five
         value = _number(word)
         person = _ar_person(word)
         if value is not None:
@@ -372,6 +424,8 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
             # "أحد السائقين", "ثلاثة آخرين": the noun after the number is part of it
             if position + 1 < limit and _ar_person(tokens[position + 1].text) is not None:
                 position += 1
+            elif position + 2 < limit and tokens[position + 1].text == "من":
+                position += 2  # "ثلاثة من مقاتلي الحشد": who they were, not more of them
         elif person is not None:
             if person == 0:
                 following = _number(tokens[position + 1].text) if position + 1 < limit else None
@@ -424,7 +478,7 @@ def _zero(text: str) -> tuple[bool, bool]:
     for sentence in _sentences(text):
         if _GENERIC.search(sentence):
             continue
-        if _EN_ZERO_BOTH.search(sentence) or _AR_MATERIAL_ONLY.search(sentence):
+        if any(pattern.search(sentence) for pattern in (_EN_ZERO_BOTH, _AR_MATERIAL_ONLY, _AR_NOBODY)):
             zero_both = True
         if _EN_ZERO_KILLED.search(sentence):
             zero_killed = True
@@ -437,7 +491,11 @@ def _zero(text: str) -> tuple[bool, bool]:
             window = tokens[max(0, index - 5) : index]
             negated = [position for position, item in enumerate(window) if item in _AR_NEGATORS]
             if negated and not any(_AR_INFO.match(item) for item in window[negated[-1] :]):
-                zero_both = True
+                lives = tokens[index + 1 : index + 3]
+                if lives and lives[0] in _AR_LIVES and (lives[0] != "في" or lives[1:2] == ["الارواح"]):
+                    zero_killed = True
+                else:
+                    zero_both = True
     return zero_both or zero_killed, zero_both
 
 

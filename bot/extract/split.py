@@ -18,9 +18,9 @@ from bot.extract.folding import fold
 
 _LINE_ITEM = re.compile(
     r"^[ \t]*(?:"
-    r"\(?(?P<num>\d{1,2})\s*[).:\-]\s|"  # 1) 1. 1- (1), never 22.01.2021
+    r"\(?(?P<num>\d{1,2})\s*[).:\-/]\s|"  # 1) 1. 1- (1) 1/ (a thread), never 22.01.2021 or 29/30
     r"\((?P<pnum>\d{1,2})\)|"
-    r"(?P<ar>[١-٩][٠-٩]?)\s*[-–).:]|"  # ١- ٢)
+    r"(?P<ar>[١-٩][٠-٩]?)\s*(?:[-–).:]|/(?![٠-٩\d]))|"  # ١- ٢) ٣/, never ١/٦/٢٠٢١
     r"(?P<key>\d)\ufe0f?\u20e3|"  # keycap emoji 1️⃣
     r"(?P<bullet>[•·▪◾◽▫●○■□►▶➖➤🔹🔸🔺🔻🔘✔☑✅◆◇\-*])\ufe0f?\s"
     r")"
@@ -67,6 +67,11 @@ _ORDINAL = re.compile(
 _NOT_LIST = re.compile(
     r"(?:كانون|تشرين|ربيع|جمادي|ملازم|الفوج|اللواء|الفرقه|الفيلق|العشرين|الجيل|الصف|الدرجه|المرتبه|الطريق)\s*$"
 )
+#: "الثاني من تشرين الأول" is a date, not the second item.
+_AR_DATE_AFTER = re.compile(
+    r"^\s+من\s+(?:شهر\s+)?(?:كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين|يناير|فبراير|مارس|ابريل|مايو|"
+    r"يونيو|يونيه|يوليو|يوليه|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر)"
+)
 _EN_NOT_LIST = re.compile(r"(?:for\s+the|the\s+very|at|in\s+the|for)\s*$")
 
 _EN_COUNT = {
@@ -98,7 +103,7 @@ _COUNT_EN = re.compile(
     r"\b(?P<n>" + "|".join(_EN_COUNT) + r"|[2-9])\s+"
     r"(?:(?!(?:were|was|are|in|on|at|by|of|and|the|killed|injured|wounded|dead|people|soldiers|drivers)\b)"
     r"[a-z'-]+\s+){0,4}?"
-    r"(?:convoys|attacks|ieds?\s+attacks|operations|columns|bombings)\b"
+    r"(?:convoys|attacks|ieds?\s+attacks|operations|columns|bombings|places|locations)\b"
 )
 _COUNT_AR = re.compile(
     r"(?<![\u0621-\u064a])(?:[وب]?(?:ال)?(?:رتلين|رتلان|قافلتين|قافلتان|هجومين|هجومان|عمليتين|عمليتان))(?![\u0621-\u064a])|"
@@ -106,6 +111,24 @@ _COUNT_AR = re.compile(
     + "|".join(_AR_COUNT)
     + r"|[2-9])\s+(?:[وب]?(?:ال)?)(?:ارتال|قوافل|هجمات|عمليات|رتلا)"
 )
+
+#: "That makes four attacks this week", "ليرتفع عدد الهجمات إلى أربع": a running tally, not this
+#: post's attacks.
+_TALLY_BEFORE = re.compile(
+    r"(?:\b(?:makes?|making|made|brings?|bringing|brought|that's|marks?)"
+    r"(?:\s+(?:it|the|this|that|total|tally|count|number|of|to|up))*\s+|(?<![\u0621-\u064a])(?:عدد|حصيله|ليرتفع|يرتفع|ارتفع|ترتفع|ليصل|يصل)"
+    r"(?:\s+[\u0621-\u064a]+){0,3}\s+(?:الي\s+)?)$"
+)
+_TALLY_AFTER = re.compile(
+    r"^(?:\s+[\w'-]+){0,4}?\s+(?:(?:so\s+far|to\s+date|in\s+total|by\s+our\s+count|since)\b|"
+    r"(?:this|last|past)\s+(?:week|month|year)\b.{0,40}?\b(?:so\s+far|by\s+our\s+count|alone)\b)|"
+    r"^(?:\s+[\u0621-\u064a]+){0,4}?\s+(?:منذ|حتي\s+الان|لحد\s+الان|خلال\s+(?:هذا\s+)?(?:الاسبوع|الشهر|العام))"
+)
+
+
+def _is_tally(body: str, start: int, end: int) -> bool:
+    before, after = body[max(0, start - 40) : start], body[end : end + 80]
+    return bool(_TALLY_BEFORE.search(before) or _TALLY_AFTER.match(after))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +194,7 @@ def ordinal_segments(text: str, protected: list[tuple[int, int]]) -> list[Segmen
                 continue
             value = _EN_ORDINALS[match["en"]]
         else:
-            if _NOT_LIST.search(body[: match.start()]):
+            if _NOT_LIST.search(body[: match.start()]) or _AR_DATE_AFTER.match(body[match.end() :]):
                 continue
             value = _AR_ORDINALS[match["ar"]]
         found.append((value, start))
@@ -193,8 +216,11 @@ def stated_count(text: str) -> int | None:
     body = fold(text).text
     counts: list[int] = []
     for match in _COUNT_EN.finditer(body):
-        counts.append(_EN_COUNT.get(match["n"]) or int(match["n"]))
+        if not _is_tally(body, match.start(), match.end()):
+            counts.append(_EN_COUNT.get(match["n"]) or int(match["n"]))
     for match in _COUNT_AR.finditer(body):
+        if _is_tally(body, match.start(), match.end()):
+            continue
         counts.append(_AR_COUNT.get(match["n"]) or int(match["n"]) if match["n"] else 2)
     return max(counts) if counts else None
 

@@ -135,6 +135,7 @@ def test_run_once_replays_the_sample_and_exits_0(tmp_path: Path) -> None:
     assert "replay.sample_done" in events
 
 
+@pytest.mark.timeout(600)
 def test_file_dropped_into_the_inbox_is_ingested(tmp_path: Path) -> None:
     """A JSONL file dropped into the inbox of a running service is ingested; SIGTERM exits 0."""
     env = _service_env(tmp_path)
@@ -148,7 +149,7 @@ def test_file_dropped_into_the_inbox_is_ingested(tmp_path: Path) -> None:
     )
     try:
         inbox = tmp_path / "inbox"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # generous: CI machines may be loaded
         while not inbox.is_dir() and time.monotonic() < deadline:
             time.sleep(0.1)
         record = {

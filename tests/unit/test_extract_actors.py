@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.extract.actors import Groups, find_claims, load_groups
+from bot.extract.actors import Groups, find_claims, load_groups, transliterated_hits
 from bot.rules.matcher import Matcher
 from bot.rules.text import tokenise
 
@@ -77,6 +77,58 @@ def test_mentions_that_are_not_claims(text: str, groups: Groups, matcher: Matche
     assert claimed(text, groups, matcher) == []
 
 
+def claimed_any_spelling(text: str, groups: Groups, matcher: Matcher) -> list[str]:
+    doc = tokenise(text)
+    hits = matcher.scan(doc)
+    hits = [*hits, *transliterated_hits(doc, hits, groups)]
+    return list(dict.fromkeys(claim.group for claim in find_claims(doc, hits, groups)))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # spellings the groups file does not list: vowels, doubled letters, q/k, final h
+        ("Qassem al-Jabareen claims an IED on a coalition convoy", ["Qasim al-Jabbarin"]),
+        (
+            "Saraya Thawrat al-Eshreen al-Thaniyah claimed the attack",
+            ["Saraya Thawrat al-Ishreen al-Thaniya"],
+        ),
+        ("Usbat al-Thaereen claimed responsibility", ["Usbat al-Tha'ireen"]),
+        ("Kata'eb Hizbollah claimed a rocket attack on a convoy", ["Kataib Hezbollah"]),
+        # the group speaking of its own attack
+        ("Kataib Hezbollah says its fighters hit a US convoy with a drone", ["Kataib Hezbollah"]),
+        ("Ashab al-Kahf said it targeted a logistics convoy near Samawah", ["Ashab al-Kahf"]),
+        ("Rab'allah posts footage of trucks burning near Yusufiyah", ["Rab'allah"]),
+        ("Ashab al-Kahf video shows an IED hitting a convoy", ["Ashab al-Kahf"]),
+        # the group as the heading of its statement
+        (
+            "المقاومة الإسلامية في العراق - أصحاب الكهف: استهداف رتل للاحتلال بعبوة ناسفة",
+            ["Islamic Resistance in Iraq", "Ashab al-Kahf"],
+        ),
+    ],
+)
+def test_claims_with_unlisted_spellings_and_own_words(
+    text: str, expected: list[str], groups: Groups, matcher: Matcher
+) -> None:
+    """Transliteration variants match by consonant skeleton; 'X says its fighters ...' is a claim."""
+    assert claimed_any_spelling(text, groups, matcher) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A source said Kataib Hezbollah was probably behind the attack on the convoy.",
+        "Analysts say Qassem al-Jabareen is a front name.",
+        "Kataib Hezbollah says US forces must leave Iraq.",
+        "Police said the bombing resembled earlier attacks.",
+        "Analysts on Ashab al-Kahf and its rivals: who attacks the convoys?",
+    ],
+)
+def test_speech_about_a_group_is_not_its_claim(text: str, groups: Groups, matcher: Matcher) -> None:
+    """Others speaking about a group, or the group speaking of something else, is no claim."""
+    assert claimed_any_spelling(text, groups, matcher) == []
+
+
 @pytest.mark.parametrize(
     ("names", "expected"),
     [
@@ -115,3 +167,30 @@ def test_bad_groups_files_are_config_errors(tmp_path: Path, content: str, messag
     with pytest.raises(ConfigError, match=message) as caught:
         load_groups(path)
     assert caught.value.file == str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Footage released today by Rab'allah's media wing shows an IED hitting a convoy.", ["Rab'allah"]),
+        ("A new video published by Kataib Hezbollah shows the attack on a convoy.", ["Kataib Hezbollah"]),
+        (
+            "Saraya Thawrat al-Ishreen al-Thani says it detonated a bomb against a coalition convoy.",
+            ["Saraya Thawrat al-Ishreen al-Thaniya"],
+        ),
+        ("كمين نصبه عناصر من داعش لرتل للحشد، بحسب قيادة عمليات صلاح الدين", []),
+        ("Police say ISIS fighters ambushed the convoy, according to the operations command.", []),
+    ],
+)
+def test_publishers_claim_and_operations_commands_do_not(
+    text: str, expected: list[str], groups: Groups, matcher: Matcher
+) -> None:
+    """A group's own media releasing the footage claims; "قيادة عمليات" near a group's name does not."""
+    assert claimed(text, groups, matcher) == expected
+
+
+def test_the_masculine_thani_spelling_is_found_by_its_skeleton(groups: Groups, matcher: Matcher) -> None:
+    """ "Thawrat al-Eshreen al-Thani" (not listed) matches a listed "al-Ishreen al-Thani" by consonants."""
+    doc = tokenise("Saraya Thawrat al-Eshreen al-Thani says it detonated a bomb against a convoy.")
+    hits = transliterated_hits(doc, matcher.scan(doc), groups)
+    assert [hit.concept for hit in hits] == ["group:Saraya Thawrat al-Ishreen al-Thaniya"]

@@ -65,10 +65,43 @@ def test_stated_dates_resolve_against_the_post(text: str, expected: dt.date) -> 
         "أحد السائقين أصيب",
         "وصل الرتل إلى الاثنين من المواقع",
         "5 out of 18 containers",
+        "the score was 3/4 on Highway 1",
+        "at 10.30 on 3/4",
     ],
 )
 def test_text_without_a_date_gives_none(text: str) -> None:
     """Times, counts and the words that look like weekdays are not dates."""
+    assert first_date(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("• Tuesday 2 March: an IED hit an army convoy", dt.date(2021, 3, 2)),
+        ("Sunday, 28 February – a drone hit a convoy", dt.date(2021, 2, 28)),
+        ("on 1 March (Monday) near Kut", dt.date(2021, 3, 1)),
+        ("▪️ Wed – IED, Mahmudiyah", dt.date(2021, 3, 3)),
+        ("Tue: rockets on a convoy near Kufa", dt.date(2021, 3, 2)),
+        ("a bomb went off overnight near Afak", dt.date(2021, 3, 4)),
+        ("انفجار عبوة في الثاني من آذار قرب الكوت", dt.date(2021, 3, 2)),
+        ("يوم الخامس والعشرين من شهر شباط ٢٠٢١", dt.date(2021, 2, 25)),
+        ("في العاشر من كانون الثاني", dt.date(2021, 1, 10)),
+        ("an IED hit a convoy two days ago", dt.date(2021, 3, 2)),
+        ("استهداف رتل قبل يومين", dt.date(2021, 3, 2)),
+        ("منذ ثلاثة أيام", dt.date(2021, 3, 1)),
+        ("انفجار عبوة على رتل الليلة الماضية", dt.date(2021, 3, 3)),
+        ("استهداف رتل بتاريخ ٢/٣", dt.date(2021, 3, 2)),
+        ("an IED hit a convoy on 1/3 near Kut", dt.date(2021, 3, 1)),
+    ],
+)
+def test_weekdays_short_forms_ordinals_and_overnight(text: str, expected: dt.date) -> None:
+    """A weekday beside a stated date defers to it; short weekdays, Arabic ordinal days, overnight."""
+    assert [mention.date for mention in find_dates(text, POSTED)] == [expected]
+
+
+@pytest.mark.parametrize("text", ["we sat - waiting for news", "sun: 45 degrees in Basra", "Mon Dieu"])
+def test_short_weekdays_need_a_capital_and_a_separator(text: str) -> None:
+    """Lower-case 'sat'/'sun' and 'Mon' without a separator after it are not weekdays."""
     assert first_date(text) is None
 
 
@@ -97,3 +130,18 @@ def test_any_text_gives_dates_not_after_the_post(text: str, reference: dt.date) 
     for mention in find_dates(text, reference):
         assert mention.date <= reference + dt.timedelta(days=1)
         assert 0 <= mention.start <= mention.end <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("انفجار عبوة على رتل ليلة ٣/٣ قرب الحلة", dt.date(2021, 3, 3)),
+        ("استهداف رتل فجر ٢/٣ في الديوانية", dt.date(2021, 3, 2)),
+        ("on the night of 1/3 near Kut", dt.date(2021, 3, 1)),
+        ("منتصف ليل الثلاثاء قرب الكوت", dt.date(2021, 3, 2)),
+        ("ظهيرة الأربعاء", dt.date(2021, 3, 3)),
+    ],
+)
+def test_a_digits_day_month_after_a_time_of_day_cue(text: str, expected: dt.date) -> None:
+    """ "ليلة ٣/٣", "the night of 1/3", "منتصف ليل الثلاثاء": a date after a time-of-day cue."""
+    assert first_date(text) == expected

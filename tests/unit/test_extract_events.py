@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.analysis import Analyser
 from bot.errors import ConfigError
 from bot.extract.events import Extractor, load_extractor
 from bot.model import Classification, Event, Post
-from bot.rules.matcher import Hit, Matcher
+from bot.rules.engine import load_ruleset
+from bot.rules.matcher import Hit, Matcher, TermEntry
 from bot.rules.text import Document, tokenise
 
 POSTED = dt.datetime(2021, 6, 3, 9, 0, tzinfo=dt.UTC)  # Thursday, 12:00 in Iraq
@@ -82,6 +84,151 @@ def test_where(
 ) -> None:
     """The attack site: cues decide ambiguous names; destinations and references give way."""
     assert places(extract(text, extractor, matcher)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the most specific place wins over the district or city it is described from
+        ("An IED hit an army convoy near Daquq, south of Kirkuk, on Tuesday.", [("IQ-KI", "Daquq")]),
+        ("انفجار عبوة على رتل للجيش في منطقة جزيرة البعاج جنوب غربي الموصل", [("IQ-NI", "Baaj")]),
+        ("استهداف رتل للتحالف في قضاء المدائن جنوب شرقي بغداد", [("IQ-BG", "Mada'in")]),
+        ("A drone hit a convoy near Chamchamal, west of Sulaymaniyah.", [("IQ-SU", "Chamchamal")]),
+        # the two ends of a road name are where it runs, not where the attack was
+        ("Gunmen hit a convoy on the Erbil-Koya road near Degala.", [("IQ-AR", "Degala")]),
+        ("عبوة ناسفة تستهدف رتلاً على طريق الكوت – العمارة قرب ناحية شيخ سعد", [("IQ-WA", "Sheikh Saad")]),
+        ("An IED hit a convoy on the Baghdad-Hilla highway near Iskandariyah.", [("IQ-BB", "Iskandariyah")]),
+        ("كمين لرتل على الطريق الرابط بين خانقين وكلار شمال شرقي ديالى", [("IQ-DI", "Khanaqin")]),
+        ("A bomb went off under a convoy on the Abu Ghraib expressway.", [("IQ-BG", "Abu Ghraib")]),
+        # near a base or an oil field is a place; bound for a base is not
+        ("استهداف رتل أمريكي قرب حقل كونيكو للغاز في ريف دير الزور", [("SY-DY", "Conoco gas field")]),
+        ("A convoy bound for Ain al-Asad was hit by an IED near Kubaisa.", [("IQ-AN", "Kubaisa")]),
+        # a ridge the attackers fled into is not the site
+        (
+            "Militants ambushed an army convoy near Tuz Khurmatu and escaped into the Hamrin hills.",
+            [("IQ-SD", "Tuz Khurmatu")],
+        ),
+        ("هجوم على رتل للجيش في منطقة الرستمية جنوب شرقي بغداد", [("IQ-BG", "Rustamiyah")]),
+        # a name qualified by its own governorate is a place even when it is also a word
+        (
+            "حصيلة اليوم:\n1- الخضر / المثنى: عبوة ناسفة على رتل\n"
+            "2- الزبير / البصرة: عبوة على رتل قرب مفرق الشعيبة",
+            [("IQ-MU", "Khidr"), ("IQ-BA", "Zubayr")],
+        ),
+    ],
+)
+def test_specific_places_routes_and_bases(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """Towns beat their district and city, road ends give way, 'near a field' is a site."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+def test_a_round_up_keeps_only_convoy_attacks(extractor: Extractor, matcher: Matcher) -> None:
+    """Lines about an aid convoy arriving or rockets on a base are not events of the round-up."""
+    text = (
+        "Week in review:\n"
+        "• Sunday 30 May: an IED hit a PMF convoy near Balad Ruz, wounding two.\n"
+        "• Monday 31 May: a drone hit Harir air base; no damage.\n"
+        "• Tuesday 1 June: a food aid convoy arrived in Sinjar.\n"
+        "• Wednesday 2 June: gunmen ambushed an army convoy near Hatra."
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-DI", "Balad Ruz"), ("IQ-NI", "Hatra")]
+    assert [event.date for event in events] == [dt.date(2021, 5, 30), dt.date(2021, 6, 2)]
+
+
+def test_a_date_told_before_the_sites_is_theirs(extractor: Extractor, matcher: Matcher) -> None:
+    """ "Two convoys were hit on Monday: one near X and another near Y": both on Monday."""
+    text = "Two convoys were hit in Dhi Qar on Monday: one near Shatrah and another near Rifai."
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-DQ", "Shatrah"), ("IQ-DQ", "Rifai")]
+    assert [event.date for event in events] == [dt.date(2021, 5, 31)] * 2
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Two Peshmerga fighters were killed when a bomb hit their convoy near Kalar.", "iraqi_forces"),
+        ("استشهاد اثنين من الحشد الشعبي بانفجار عبوة استهدفت رتلاً لهم قرب بلدروز", "iraqi_forces"),
+        ("A convoy of trucks was hit near Degala. Police did not say who owned the trucks.", "unknown"),
+    ],
+)
+def test_forces_whose_own_convoy_was_hit(text: str, target: str, extractor: Extractor) -> None:
+    """ "Peshmerga ... their convoy" makes the target local forces; police as a source does not."""
+    extra = [TermEntry("local_forces", term) for term in ("Peshmerga", "police", "الحشد الشعبي")]
+    local = Matcher([*extractor.entries, *extra])
+    events = extract(text, extractor, local, labels={"attack_type": "ied", "target": "unknown"})
+    assert [event.target for event in events] == [target]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "dates"),
+    [
+        # "and another": a second attack in the same sentence; its words stay with each site
+        (
+            "An IED hit a convoy in Kufa on Tuesday morning and another hit a convoy near Mishkhab "
+            "in the evening.",
+            [("IQ-NA", "Kufa"), ("IQ-NA", "Mishkhab")],
+            [dt.date(2021, 6, 1)] * 2,
+        ),
+        (
+            "استهداف رتل للتحالف بعبوة ناسفة في قضاء الزبير، وآخر في قضاء أبي الخصيب، مساء أمس.",
+            [("IQ-BA", "Zubayr"), ("IQ-BA", "Abu al-Khasib")],
+            [dt.date(2021, 6, 2)] * 2,
+        ),
+        # sentences that each carry their own day and place
+        (
+            "Sunday 30 May: an IED struck a coalition convoy near Kufa. "
+            "Monday 31 May: gunmen ambushed a PMF convoy near Baiji.",
+            [("IQ-NA", "Kufa"), ("IQ-SD", "Baiji")],
+            [dt.date(2021, 5, 30), dt.date(2021, 5, 31)],
+        ),
+        # a road named after one town, then the place on it
+        (
+            "An IED hit a convoy on the Fallujah road near Khan Dhari on Monday.",
+            [("IQ-BG", "Khan Dhari")],
+            [dt.date(2021, 5, 31)],
+        ),
+    ],
+)
+def test_attacks_counted_in_running_text(
+    text: str,
+    expected: list[tuple[str, str | None]],
+    dates: list[dt.date],
+    extractor: Extractor,
+    matcher: Matcher,
+) -> None:
+    """ "and another", sentences with their own dates, and roads named after a town count right."""
+    events = extract(text, extractor, matcher)
+    assert places(events) == expected
+    assert [event.date for event in events] == dates
+
+
+def test_places_listed_with_and_in_one_governorate_are_separate(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "in three places: Samawah, Rumaythah and al-Khidr" is three events, not one place."""
+    text = "Convoys hit with IEDs in three places today: Samawah, Rumaythah and al-Khidr."
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-MU", "Samawah"), ("IQ-MU", "Rumaythah"), ("IQ-MU", "Khidr")]
+
+
+def test_a_town_qualified_by_its_city_is_one_place(extractor: Extractor, matcher: Matcher) -> None:
+    """ "near Rumaythah, Samawah" (no "and") names one site, the town."""
+    events = extract("An IED hit a coalition convoy near Rumaythah, Samawah, today.", extractor, matcher)
+    assert places(events) == [("IQ-MU", "Rumaythah")]
+
+
+def test_casualties_stay_with_their_own_site(extractor: Extractor, matcher: Matcher) -> None:
+    """Words after a site's name up to the next site's sentence are that site's."""
+    text = (
+        "Two convoys were attacked: an IED hit one in Samawah, killing two drivers. "
+        "The other was hit in Nasiriyah."
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-MU", "Samawah"), ("IQ-DQ", "Nasiriyah")]
+    assert [event.killed for event in events] == [2, None]
 
 
 def test_two_ieds_on_one_convoy_are_one_event(extractor: Extractor, matcher: Matcher) -> None:
@@ -229,3 +376,255 @@ def test_a_capital_listed_with_governorates_is_a_governorate(extractor: Extracto
     """ "in Dhi Qar and Basra": Basra is the governorate here (no place), not the city."""
     events = extract("IED attacks on two US convoys in Dhi Qar and Basra overnight.", extractor, matcher)
     assert places(events) == [("IQ-DQ", None), ("IQ-BA", None)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "عاجل | انفجار عبوة ناسفة على رتل للتحالف في قضاء المحمودية جنوبي بغداد.\n"
+            "وفي هجوم آخر، تعرض رتل ثانٍ لانفجار عبوة قرب قضاء بلد جنوبي صلاح الدين.\n"
+            "كما استُهدف رتل ثالث بعبوة ناسفة في ناحية الكفل.",
+            [("IQ-BG", "Mahmudiyah"), ("IQ-SD", "Balad"), ("IQ-BB", "Kifl")],
+        ),
+        (
+            "An IED struck a coalition supply convoy near Kut on Monday. In a separate attack, "
+            "a second convoy was hit by a roadside bomb near Samawah.",
+            [("IQ-WA", "Kut"), ("IQ-MU", "Samawah")],
+        ),
+        (
+            "An IED struck a coalition supply convoy near Kut. Police said the convoy was heading "
+            "to Samawah.",
+            [("IQ-WA", "Kut")],
+        ),
+        (
+            "استهداف رتل للتحالف بعبوة ناسفة قرب ناحية الشوملي في بابل.\n"
+            "وأضاف المصدر أن رتلاً آخر تعرض لهجوم مماثل قرب قضاء الحمزة الشرقي.",
+            [("IQ-BB", "Shomali"), ("IQ-QA", "Hamzah al-Sharqi")],
+        ),
+        (
+            "An IED hit a coalition convoy near Kut this morning. Police later defused a second IED "
+            "near Suwaira.",
+            [("IQ-WA", "Kut")],
+        ),
+        (
+            "انفجار عبوة ناسفة على رتل للتحالف قرب الكوت. وفككت القوات الأمنية عبوة ثانية قرب الصويرة.",
+            [("IQ-WA", "Kut")],
+        ),
+    ],
+)
+def test_sentences_that_add_another_attack(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "وفي هجوم آخر", "كما استُهدف رتل ثالث", "a second convoy": one event each; a defused IED: none."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+def test_casualties_in_one_sentence_of_several_stay_with_it(extractor: Extractor, matcher: Matcher) -> None:
+    """ "دون خسائر بشرية" in the first attack's sentence, "wounded in the second attack": per event."""
+    arabic = (
+        "انفجار عبوة ناسفة على رتل للتحالف في قضاء المحمودية، دون خسائر بشرية.\n"
+        "وفي هجوم آخر، استُهدف رتل ثانٍ بعبوة ناسفة قرب ناحية الكفل."
+    )
+    events = extract(arabic, extractor, matcher)
+    assert [(e.killed, e.injured) for e in events] == [(0, 0), (None, None)]
+    english = (
+        "An IED hit a convoy near Tarmiyah. Hours later a second convoy came under fire near Taji. "
+        "Two drivers were wounded in the second attack."
+    )
+    events = extract(english, extractor, matcher)
+    assert [(e.place, e.injured) for e in events] == [("Tarmiyah", None), ("Taji", 2)]
+
+
+def test_a_running_tally_adds_no_events(extractor: Extractor, matcher: Matcher) -> None:
+    """A report with its translation and "that makes four attacks this week" is one event."""
+    text = (
+        "🔴 استهداف رتل للتحالف بعبوة ناسفة في ناحية غماس جنوب غربي الديوانية\n\n"
+        "[EN] An IED hits a coalition convoy in Ghammas, south-west of Diwaniyah. "
+        "That makes four attacks in Qadisiyah this week since Sunday."
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-QA", "Ghammas")]
+    assert events[0].date == POSTED.date()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "📰 News of the day:\n"
+            "▪️ The cabinet approves the budget for hospitals in Najaf.\n"
+            "▪️ An IED hit a coalition supply convoy near Kut; engineers defused a second IED nearby.\n"
+            "▪️ Weather: 47 degrees in Basra.",
+            [("IQ-WA", "Kut")],
+        ),
+        (
+            "Convoy attacks reported today (all coalition supply convoys):\n"
+            "• Kut – north of the city\n"
+            "• Hillah – two trucks damaged\n"
+            "• Samawah – near the cement plant",
+            [("IQ-WA", "Kut"), ("IQ-BB", "Hillah"), ("IQ-MU", "Samawah")],
+        ),
+    ],
+)
+def test_round_up_lines_by_what_the_header_says(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """Under a news header, lines with no attack or convoy are other news; under "attacks:", all count."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+def test_claims_for_all_or_for_the_attack_they_name(extractor: Extractor, matcher: Matcher) -> None:
+    """ "claims two IED attacks: one ... another ..." is for both; "claimed the drone strike" is not."""
+    both = (
+        "Saraya Awliya al-Dam claims two IED attacks on coalition convoys yesterday: one near "
+        "Yusufiyah and another near Iskandariyah."
+    )
+    assert [e.claimed_by for e in extract(both, extractor, matcher)] == ["Saraya Awliya al-Dam"] * 2
+    one = (
+        "1/ An IED hit a US convoy near Shaddadi last night.\n"
+        "2/ A drone struck a US supply convoy near Tal Tamr this morning.\n"
+        "3/ Kataib Hezbollah has claimed the drone strike. Nobody has claimed the IED."
+    )
+    events = extract(one, extractor, matcher)
+    assert [(e.place, e.attack_type, e.claimed_by) for e in events] == [
+        ("Shaddadi", "ied", None),
+        ("Tal Tamr", "drone", "Kataib Hezbollah"),
+    ]
+    assert [e.date for e in events] == [dt.date(2021, 6, 2), dt.date(2021, 6, 3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Video released today shows an IED hitting a convoy near Kut. The attack took place on Monday.", 31),
+        ("فيديو نشر اليوم لاستهداف رتل قرب الكوت، وقع الهجوم يوم الاثنين", 31),
+        ("An IED hit a convoy near Kut, the fifth attack on convoys since Monday.", 3),
+    ],
+)
+def test_the_date_of_the_attack_not_of_the_footage_or_a_tally(
+    text: str, expected: int, extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "The attack took place on Monday" beats "released today"; "since Monday" is not a date."""
+    event = extract(text, extractor, matcher)[0]
+    assert event.date.day == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "A drone hit a US convoy near the Kharab al-Jir airstrip in the Rmelan countryside.",
+            [("SY-HA", "Kharab al-Jir")],
+        ),
+        (
+            "Baghdad: a roadside bomb hit a coalition convoy on the Mohammed al-Qasim expressway.",
+            [("IQ-BG", "Mohammed al-Qasim expressway")],
+        ),
+        ("An IED hit a coalition convoy near Tallil, west of Nasiriyah.", [("IQ-DQ", "Tallil")]),
+        (
+            "Convoy attacks today:\n• Nasiriyah – Suq al-Shuyukh road\n• Kut – Kut-Amarah road",
+            [("IQ-DQ", "Nasiriyah"), ("IQ-WA", "Kut")],
+        ),
+    ],
+)
+def test_the_place_named_not_its_surroundings(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "near X in the Y countryside" is X; a road named after a person is not the town; a list
+    line's place comes before the road it names."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+def test_a_list_header_sets_defaults_that_a_line_overrides() -> None:
+    """ "all IEDs unless noted" gives each line an IED; "(RPG, not IED)" makes that line a rocket."""
+    analyser = Analyser.build(
+        load_ruleset(Path("config/rules")),
+        load_extractor(Path("config/gazetteer"), Path("config/groups.yaml")),
+    )
+    text = (
+        "Daily wrap:\n"
+        "Convoy attacks reported today (all on coalition supply convoys, all IEDs unless noted):\n"
+        "• Kut – north of the city\n• Hillah – two trucks damaged (RPG, not IED)\n• Samawah – no casualties"
+    )
+    analysis = analyser.analyse(Post(channel="t", message_id=1, date=POSTED, text=text))
+    assert [(e.place, e.attack_type, e.target) for e in analysis.events] == [
+        ("Kut", "ied", "us_coalition"),
+        ("Hillah", "rocket", "us_coalition"),
+        ("Samawah", "ied", "us_coalition"),
+    ]
+    assert [(e.killed, e.injured) for e in analysis.events] == [(None, None), (None, None), (0, 0)]
+
+
+def test_thread_commentary_and_claims_are_not_attacks(extractor: Extractor, matcher: Matcher) -> None:
+    """In a "1/ 2/ 3/" thread, a context item about routine attacks and a claim item add no events."""
+    text = (
+        "🧵 Tonight in Babil:\n"
+        "1/ An IED hit a coalition supply convoy near Musayyib around 21:00.\n"
+        "2/ Context: attacks near Hillah have become routine since 2020.\n"
+        "3/ No claim yet."
+    )
+    assert places(extract(text, extractor, matcher)) == [("IQ-BB", "Musayyib")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Two IEDs hit coalition convoys today, one near Basra and another near Zubair.",
+            [("IQ-BA", "Basra"), ("IQ-BA", "Zubayr")],
+        ),
+        (
+            "استهداف رتلين للتحالف، الأول في البصرة والآخر في الزبير",
+            [("IQ-BA", "Basra"), ("IQ-BA", "Zubayr")],
+        ),
+        ("An IED hit a convoy near Zubair in Basra province.", [("IQ-BA", "Zubayr")]),
+    ],
+)
+def test_a_city_and_another_place_of_its_governorate(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "one near Basra and another near Zubair" is two places; "Zubair in Basra province" is one."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A Turkish drone struck an SDF convoy near Derik.", "Derik"),
+        ("انفجار عبوة على رتل للتحالف قرب بلدة ديريك", "Al-Malikiyah"),
+        ("A Turkish drone struck an SDF convoy near Malikiyah.", "Al-Malikiyah"),
+        ("An IED hit a coalition convoy near the Baiji refinery.", "Baiji"),
+    ],
+)
+def test_a_place_is_named_as_the_english_report_names_it(
+    text: str, expected: str, extractor: Extractor, matcher: Matcher
+) -> None:
+    """Another English name of a place ("Derik") is kept; a spelling or "X refinery" gives the canonical."""
+    assert [event.place for event in extract(text, extractor, matcher)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "day"),
+    [
+        (
+            "An IED hit a coalition convoy near Kut on Tuesday, the third such attack in Wasit this week "
+            "after one near Suwaira on Sunday.",
+            [("IQ-WA", "Kut")],
+            1,
+        ),
+        (
+            "الديوانية | انفجار عبوة ناسفة على رتل للتحالف قرب جسر الحمزة، وهو ثاني استهداف يطال الأرتال "
+            "في المحافظة خلال ٤٨ ساعة بعد استهداف رتل قرب عفك يوم الأحد.",
+            [("IQ-QA", "Hamzah al-Sharqi")],
+            3,
+        ),
+    ],
+)
+def test_an_earlier_attack_after_a_tally_is_background(
+    text: str, expected: list[tuple[str, str | None]], day: int, extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "the third such attack this week after one near X on Sunday": neither X nor Sunday is its own."""
+    events = extract(text, extractor, matcher)
+    assert places(events) == expected
+    assert [event.date.day for event in events] == [day]

@@ -68,6 +68,63 @@ def test_places_inherit_their_governorate_code(gazetteer: Gazetteer, place_id: s
     assert gazetteer.places[place_id].admin1 == code
 
 
+@pytest.mark.parametrize(
+    ("place_id", "code"),
+    [
+        ("iq-madain", "IQ-BG"),
+        ("iq-saidiya", "IQ-BG"),
+        ("iq-daquq", "IQ-KI"),
+        ("iq-qara-hanjir", "IQ-KI"),
+        ("iq-baaj", "IQ-NI"),
+        ("iq-hatra", "IQ-NI"),
+        ("iq-degala", "IQ-AR"),
+        ("iq-koya", "IQ-AR"),
+        ("iq-faysh-khabur", "IQ-DA"),
+        ("iq-kalar", "IQ-SU"),
+        ("iq-chamchamal", "IQ-SU"),
+        ("iq-kifri", "IQ-DI"),
+        ("iq-balad-ruz", "IQ-DI"),
+        ("iq-kubaisa", "IQ-AN"),
+        ("iq-ubaydi", "IQ-AN"),
+        ("iq-dhuluiya", "IQ-SD"),
+        ("iq-amerli", "IQ-SD"),
+        ("iq-haswa", "IQ-BB"),
+        ("iq-sheikh-saad", "IQ-WA"),
+        ("iq-majar-al-kabir", "IQ-MA"),
+        ("iq-chibayish", "IQ-DQ"),
+        ("iq-suwair", "IQ-MU"),
+        ("iq-sudair", "IQ-QA"),
+        ("iq-hira", "IQ-NA"),
+        ("iq-ukhaidir", "IQ-KA"),
+        ("iq-rumaila", "IQ-BA"),
+        ("sy-sour", "SY-DY"),
+        ("sy-tayyana", "SY-DY"),
+        ("sy-malikiyah", "SY-HA"),
+        ("sy-ain-issa", "SY-RA"),
+    ],
+)
+def test_districts_towns_and_fields_have_their_governorate(
+    gazetteer: Gazetteer, place_id: str, code: str
+) -> None:
+    """Districts, sub-districts, towns and fields off the main routes resolve to their governorate."""
+    assert gazetteer.places[place_id].admin1 == code
+
+
+def test_every_governorate_has_its_districts(gazetteer: Gazetteer) -> None:
+    """Each Iraqi governorate and each north-east Syrian province has at least five places below it."""
+    below: dict[str, int] = {}
+    for place in gazetteer.places.values():
+        if place.admin1 and not place.is_governorate:
+            below[place.admin1] = below.get(place.admin1, 0) + 1
+    iraqi = {
+        place.admin1
+        for place in gazetteer.places.values()
+        if place.admin1 and place.is_governorate and place.country == "IQ"
+    }
+    short = {code: below.get(code, 0) for code in iraqi | {"SY-HA", "SY-DY"} if below.get(code, 0) < 5}
+    assert short == {}
+
+
 def test_coordinates_are_inside_their_country(gazetteer: Gazetteer) -> None:
     """Every point lies in a box around its country (catches swapped or mistyped coordinates)."""
     for place in gazetteer.places.values():

@@ -69,6 +69,46 @@ def test_casualty_statements(text: str, killed: int | None, injured: int | None)
     assert (found.killed, found.injured) == (killed, injured)
 
 
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        # who was hurt: "N of <group>" counts N, not N plus the group noun
+        ("إصابة أربعة من منتسبي الحشد الشعبي بانفجار عبوة", None, 4),
+        ("استشهاد اثنين من مقاتلي البيشمركة وإصابة ضابط", 2, 1),
+        ("مقتل ثلاثة من عناصر الشرطة الاتحادية", 3, None),
+        # "and a third", "وإصابة رابع": one more person
+        ("استشهاد ثلاثة جنود وإصابة رابع", 3, 1),
+        ("killing two soldiers and wounding a third", 2, 1),
+        ("إصابة ثلاثة جنود كانوا في الرتل الثالث", None, 3),
+        # a subset named after the total is not more people
+        ("Three people, including two drivers, were injured.", None, 3),
+        ("إصابة خمسة أشخاص بينهم سائقان", None, 5),
+        # one named person
+        ("the driver escaped with burns", None, 1),
+        ("The blast killed the driver of the lead truck.", 1, None),
+        ("two contractors suffered minor injuries", None, 2),
+        # a speaker is not a casualty
+        ("A police officer said nobody was hurt.", 0, 0),
+        ("A security source told reporters no one was injured.", 0, 0),
+        # no casualties vs silence about figures
+        ("No casualty figures were released.", None, None),
+        ("no casualties reported in any of them", 0, 0),
+        ("US officials said there were no US casualties.", 0, 0),
+        ("The drivers fled unharmed.", 0, 0),
+        # no loss of life says nothing about the wounded
+        ("وتضرر صهريج دون خسائر بالأرواح", 0, None),
+        ("There was no loss of life.", 0, None),
+        # numbers that are not about people
+        ("Three IEDs hit a convoy of 12 trucks at 07:40; 3 trucks were destroyed.", None, None),
+        ("استهدف رتلا للواء ٥١ من ١٥ شاحنة", None, None),
+    ],
+)
+def test_who_was_hurt_and_scope_of_no_casualties(text: str, killed: int | None, injured: int | None) -> None:
+    """Partitives, ordinals, named persons, speakers and 'no casualty figures' read right."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
 def test_a_number_beats_a_general_no_casualties() -> None:
     """A stated figure wins over background wording that says nobody was hurt."""
     found = find_casualties("A driver was killed. Most have damaged trucks without causing casualties.")
@@ -87,3 +127,23 @@ def test_any_text_gives_sane_figures(text: str) -> None:
     found = find_casualties(text)
     for value in (found.killed, found.injured):
         assert value is None or 0 <= value <= MAX_FIGURE
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("No casualties mentioned.", None, None),
+        ("No casualties were given in the statement.", None, None),
+        ("No casualties were reported.", 0, 0),
+        ("شاحنة احترقت ومحد تأذى الحمد لله", 0, 0),
+        ("وماكو إصابات بين السواق", 0, 0),
+        ("محد يعرف شنو صار بالضبط", None, None),
+        ("لم تذكر المصادر وقوع إصابات", None, None),
+        ("لم يشر البيان إلى خسائر", None, None),
+        ("لم يتم الإبلاغ عن إصابات", 0, 0),
+    ],
+)
+def test_not_stated_against_nobody_hurt(text: str, killed: int | None, injured: int | None) -> None:
+    """ "No casualties mentioned" says nothing (None); colloquial "محد تأذى" says nobody was hurt (0)."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)

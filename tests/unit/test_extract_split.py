@@ -12,6 +12,8 @@ from bot.extract.split import list_items, ordinal_segments, stated_count
     [
         ("Today:\n1) Diwaniya\n2) Hilla (Babil)\n3) Samawa", 3),
         ("حصيلة:\n١- الديوانية\n٢- السماوة", 2),
+        ("حصيلة:\n١/ الديوانية\n٢/ السماوة", 2),
+        ("١/٦/٢٠٢١ استهداف رتل\n٢/٦/٢٠٢١ استهداف رتل", 0),
         ("حصيلة:\n1️⃣ الديوانية: عبوة\n2️⃣ السماوة: عبوة\n3️⃣ الناصرية: عبوة", 3),
         ("Tally:\n• Mon – IED, Nasiriyah\n• Tue – IED, Samawah", 2),
         ("ISIS claims two attacks:\n(1) an IED in Tarmiyah;\n(2) an ambush near Jalawla.", 2),
@@ -44,6 +46,8 @@ def test_items_cover_their_own_lines() -> None:
         ("The first such report from Karbala in weeks.", 0),
         ("يوم ١٥ كانون الثاني استهداف رتل", 0),
         ("for the first time, and the second time today", 0),
+        ("في الأول من أيار استهداف رتل، وفي الثاني من أيار استهداف آخر", 0),
+        ("استهداف رتلين في الثاني من تشرين الأول: الأول في الكوت والثاني في الحي", 2),
     ],
 )
 def test_ordinals(text: str, count: int) -> None:
@@ -63,6 +67,7 @@ def test_ordinals_inside_group_names_are_ignored() -> None:
     [
         ("five convoys carrying supplies came under attack", 5),
         ("Two US convoys targeted today", 2),
+        ("convoys hit with IEDs in three places today", 3),
         ("استهداف رتلين للدعم اللوجستي", 2),
         ("ثلاثة أرتال تعرضت لهجمات", 3),
         ("two IEDs hit a convoy", None),
@@ -73,3 +78,27 @@ def test_ordinals_inside_group_names_are_ignored() -> None:
 def test_stated_count(text: str, count: int | None) -> None:
     """How many convoys the post says were hit; two IEDs on one convoy is not two convoys."""
     assert stated_count(text) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("An IED hit a convoy in Kut. That makes three attacks on convoys in Wasit this week.", None),
+        ("IED hits convoy near Kufa, bringing to four the attacks on convoys in Najaf so far.", None),
+        ("A convoy was hit in Hillah: the group says that's five attacks since Saturday.", None),
+        ("انفجار عبوة على رتل في الكوت، ليرتفع عدد الهجمات إلى ثلاث هجمات خلال هذا الأسبوع", None),
+        ("A total of three convoys were struck this morning in Babil.", 3),
+        ("Two convoys were hit today near Kut and Hillah.", 2),
+        ("استهداف ثلاثة أرتال اليوم في بابل", 3),
+    ],
+)
+def test_a_running_tally_is_not_a_count_of_this_posts_attacks(text: str, count: int | None) -> None:
+    """ "That makes three attacks this week" counts earlier attacks; "three convoys were struck" does not."""
+    assert stated_count(text) == count
+
+
+def test_thread_items_numbered_with_a_slash_are_items() -> None:
+    """ "1/ ... 2/ ..." (a thread) are list items; "29/30 Jan" in a header is not."""
+    text = "Overnight (29/30 Jan):\n1/ an IED near Shaddadi\n2/ a drone near Tal Tamr\n3/ context"
+    items = list_items(text)
+    assert [text[item.start : item.end][:2] for item in items] == ["1/", "2/", "3/"]
