@@ -34,5 +34,25 @@ typecheck: $(VENV)/.test
 unit: $(VENV)/.test
 	$(BIN)/pytest -q
 
+## bench: classification throughput, one-pass rules vs one regex per term (BENCH_POSTS=5000 for a quick run),
+##        then end-to-end replay of REPLAY_POSTS generated posts on one core + live latency at 100 posts/s
+REPLAY_POSTS ?= 1000000
+bench: $(VENV)/.runtime
+	$(PY) bench/bench_classify.py
+	$(PY) -m bench.bench_replay --posts $(REPLAY_POSTS)
+
+## soak: SIGKILL `convoywatch replay` and `digest --send` SOAK_KILLS times each, restart, compare with a clean run
+SOAK_KILLS ?= 50
+soak: $(VENV)/.runtime
+	$(PY) -m bench.crash_soak --kills $(SOAK_KILLS) --digest-kills $(SOAK_KILLS)
+
+## docker: build the image with a Docker engine
+docker:
+	docker build -t convoywatch:latest .
+
+## docker-test: build the Dockerfile and run the image with buildah, no Docker engine (root; not in CI)
+docker-test:
+	bash docker/docker-test.sh
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
