@@ -18,8 +18,8 @@ from pydantic_settings import (
     BaseSettings,
     NoDecode,
     PydanticBaseSettingsSource,
-    SettingsError,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -67,8 +67,12 @@ class Settings(BaseSettings):
     )
     join_channels: bool = Field(False, description="join channels that are not joined yet")
     catch_up_interval_seconds: float = Field(300.0, gt=0, description="periodic fetch after the cursor")
-    recheck_window: int = Field(200, ge=0, description="recent posts per channel re-checked for edits/deletes")
-    recheck_interval_seconds: float = Field(900.0, gt=0, description="how often the recent window is re-checked")
+    recheck_window: int = Field(
+        200, ge=0, description="recent posts per channel re-checked for edits/deletes"
+    )
+    recheck_interval_seconds: float = Field(
+        900.0, gt=0, description="how often the recent window is re-checked"
+    )
     flood_max_wait_seconds: float = Field(
         300.0, ge=0, description="longest flood wait slept through; longer pauses the channel"
     )
@@ -76,7 +80,9 @@ class Settings(BaseSettings):
 
     # --- delivery -----------------------------------------------------------------------
     bot_token: SecretStr | None = Field(None, description="Telegram bot token used to send digests")
-    chat_ids: Annotated[list[str], NoDecode] = Field(default_factory=list, description="analyst chat ids that receive digests")
+    chat_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="analyst chat ids that receive digests"
+    )
     sender: Literal["auto", "bot", "user", "console", "file"] = Field(
         "auto", description="auto: bot if bot_token, else console (file too, under data_dir)"
     )
@@ -89,8 +95,12 @@ class Settings(BaseSettings):
     )
     daily_summary_time: str | None = Field("07:00", description="local time of the daily summary; empty: off")
     send_empty: bool = Field(False, description="send 'no new incidents' when there is nothing new")
-    alert_min_sources: int = Field(2, ge=1, description="alert at once when corroborated by this many channels")
-    alert_min_casualties: int = Field(1, ge=0, description="alert at once at this many killed + injured (0: off)")
+    alert_min_sources: int = Field(
+        2, ge=1, description="alert at once when corroborated by this many channels"
+    )
+    alert_min_casualties: int = Field(
+        1, ge=0, description="alert at once at this many killed + injured (0: off)"
+    )
     alert_on_claim: bool = Field(True, description="alert at once when a group claims the attack")
     alert_governorates: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="alert at once for incidents in these ISO 3166-2 codes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,6 @@ SHARED = ROOT.parent / "shared"
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never see the developer's CONVOYWATCH_* variables or a stray .env file."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("CONVOYWATCH_"):
             monkeypatch.delenv(name)

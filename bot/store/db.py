@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -138,10 +139,8 @@ class Database:
         return str(row[0]) if row else "no answer"
 
     async def close(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # closing must not fail over an optimisation hint
             await self.conn.execute("PRAGMA optimize")
-        except sqlite3.Error:
-            pass  # closing must not fail over an optimisation hint
         await self.conn.close()
 
 

@@ -18,7 +18,8 @@ class StateRepo:
     async def set(self, key: str, value: str) -> None:
         async with self.db.write() as conn:
             await conn.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
 

@@ -85,7 +85,7 @@ async def test_reports_from_several_channels_make_one_incident(db_path: Path) ->
         )
         (incident,) = await store.posts.incidents()
         assert incident.corroboration == 4
-        assert [s.link for s in incident.sources][0] == "https://t.me/a/1"
+        assert incident.sources[0].link == "https://t.me/a/1"
 
 
 async def test_cursor_advances_with_saved_posts(db_path: Path) -> None:

@@ -21,25 +21,42 @@ def _write(path: Path, data: Any) -> Path:
 
 
 def _message(mid: int, text: Any, **extra: Any) -> dict[str, Any]:
-    return {"id": mid, "type": "message", "date": "2024-02-03T08:12:00", "date_unixtime": "1706937120",
-            "text": text, **extra}
+    return {
+        "id": mid,
+        "type": "message",
+        "date": "2024-02-03T08:12:00",
+        "date_unixtime": "1706937120",
+        "text": text,
+        **extra,
+    }
 
 
 def test_single_chat_export(tmp_path: Path) -> None:
     """A single-channel export gives one Post per message, service messages skipped."""
     export = {
-        "name": "Chan", "type": "public_channel", "id": 1618043997,
+        "name": "Chan",
+        "type": "public_channel",
+        "id": 1618043997,
         "messages": [
-            {"id": 1, "type": "service", "date": "2024-02-01T09:00:00", "date_unixtime": "1706767200",
-             "action": "create_channel", "text": ""},
+            {
+                "id": 1,
+                "type": "service",
+                "date": "2024-02-01T09:00:00",
+                "date_unixtime": "1706767200",
+                "action": "create_channel",
+                "text": "",
+            },
             _message(2, "hello"),
-            _message(3, ["a ", {"type": "bold", "text": "b"}, {"type": "text_link", "text": "c", "href": "x"}]),
+            _message(
+                3, ["a ", {"type": "bold", "text": "b"}, {"type": "text_link", "text": "c", "href": "x"}]
+            ),
         ],
     }
     posts = list(read_export(_write(tmp_path / "result.json", export)))
     assert all(isinstance(p, Post) for p in posts)
     assert [(p.channel, p.message_id, p.text) for p in posts if isinstance(p, Post)] == [
-        ("1618043997", 2, "hello"), ("1618043997", 3, "a bc"),
+        ("1618043997", 2, "hello"),
+        ("1618043997", 3, "a bc"),
     ]
 
 
@@ -55,13 +72,19 @@ def test_full_account_export_reads_channels_not_private_chats(tmp_path: Path) ->
     """A full-account export yields posts of channels and groups, never personal chats."""
     export = {
         "about": "x",
-        "chats": {"about": "y", "list": [
-            {"name": "Friend", "type": "personal_chat", "id": 77, "messages": [_message(1, "private")]},
-            {"name": "News", "type": "public_channel", "id": 88, "messages": [_message(9, "news")]},
-        ]},
-        "left_chats": {"about": "z", "list": [
-            {"name": "Old", "type": "private_channel", "id": 99, "messages": [_message(4, "old")]},
-        ]},
+        "chats": {
+            "about": "y",
+            "list": [
+                {"name": "Friend", "type": "personal_chat", "id": 77, "messages": [_message(1, "private")]},
+                {"name": "News", "type": "public_channel", "id": 88, "messages": [_message(9, "news")]},
+            ],
+        },
+        "left_chats": {
+            "about": "z",
+            "list": [
+                {"name": "Old", "type": "private_channel", "id": 99, "messages": [_message(4, "old")]},
+            ],
+        },
     }
     posts = [p for p in read_export(_write(tmp_path / "r.json", export)) if isinstance(p, Post)]
     assert [(p.channel, p.text) for p in posts] == [("88", "news"), ("99", "old")]
@@ -69,10 +92,14 @@ def test_full_account_export_reads_channels_not_private_chats(tmp_path: Path) ->
 
 def test_media_only_and_edited_posts(tmp_path: Path) -> None:
     """A photo without caption is a post with empty text; the edit date is kept."""
-    export = {"name": "C", "id": 5, "messages": [
-        _message(2, "", photo="photos/p.jpg"),
-        _message(3, "t", edited="2024-02-03T09:00:00", edited_unixtime="1706940000"),
-    ]}
+    export = {
+        "name": "C",
+        "id": 5,
+        "messages": [
+            _message(2, "", photo="photos/p.jpg"),
+            _message(3, "t", edited="2024-02-03T09:00:00", edited_unixtime="1706940000"),
+        ],
+    }
     first, second = read_export(_write(tmp_path / "r.json", export))
     assert isinstance(first, Post) and first.text == "" and first.has_media
     assert isinstance(second, Post) and second.edit_date == dt.datetime(2024, 2, 3, 6, 0, tzinfo=dt.UTC)
@@ -106,8 +133,12 @@ def test_jsonl_bad_lines_are_reported_with_numbers_and_the_rest_read(tmp_path: P
     good = {"id": "a", "channel": "@Chan", "message_id": 1, "date": "2021-01-23T07:41:00+00:00", "text": "x"}
     path = tmp_path / "c.jsonl"
     path.write_text(
-        json.dumps(good) + "\n{not json\n\n" + json.dumps({**good, "message_id": "x"}) + "\n"
-        + json.dumps({**good, "id": "b", "message_id": 2}) + "\n"
+        json.dumps(good)
+        + "\n{not json\n\n"
+        + json.dumps({**good, "message_id": "x"})
+        + "\n"
+        + json.dumps({**good, "id": "b", "message_id": 2})
+        + "\n"
     )
     items = list(read_jsonl(path))
     assert [type(i).__name__ for i in items] == ["Post", "BadRecord", "BadRecord", "Post"]
