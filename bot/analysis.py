@@ -32,8 +32,9 @@ class Analyser:
     def analyse(self, post: Post) -> Analysis:
         """Classify a post and, when it is relevant, extract its events."""
         doc = tokenise(post.text)
-        hits = self.matcher.scan(doc)
-        classification = self.ruleset.evaluate(doc, hits)
+        # the same verdict as evaluate(doc, scan(doc)); posts no relevance rule can fire on
+        # skip the scan, and a relevant post always comes with its full hits
+        classification, hits = self.ruleset.classify_doc(doc, self.matcher)
         if not classification.relevant:
             return Analysis(classification)
         return Analysis(classification, self.extractor.extract(post, doc, hits, classification))

@@ -80,7 +80,7 @@ class RuleSet:
     )
     #: concepts that can make a relevance rule with a positive weight fire
     _triggers: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
-    _cache: dict[str, Matcher] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def entries(self) -> tuple[TermEntry, ...]:
@@ -91,7 +91,7 @@ class RuleSet:
     def matcher(self) -> Matcher:
         """A Matcher over this rule set's own terms (built once)."""
         matcher = self._cache.get("matcher")
-        if matcher is None:
+        if not isinstance(matcher, Matcher):
             matcher = self._cache["matcher"] = Matcher(self.entries)
         return matcher
 
@@ -132,18 +132,37 @@ class RuleSet:
         return self.classify_doc(tokenise(text))[0]
 
     def classify_doc(self, doc: Document, matcher: Matcher | None = None) -> tuple[Classification, list[Hit]]:
-        """Classify a document, building its hits only when a relevance trigger occurs.
+        """Classify a document, building its hits only when a relevance rule may fire.
 
-        The same verdict as ``evaluate(doc, matcher.scan(doc))``: a document with none of the
-        concepts that can start a relevance rule is not relevant, so the full scan (and its
-        hits, returned empty then) is skipped. ``matcher`` must hold this rule set's terms
-        (default: its own).
+        Exactly the result of ``evaluate(doc, matcher.scan(doc))``: one screening pass finds
+        which relevance concepts occur (per sentence when a trigger does); a document on which
+        no relevance rule can fire (no trigger; a required concept missing; an excluded one
+        present; not all in one sentence) skips the full scan, and its hits are returned
+        empty. A relevant document always comes with its full hits. ``matcher`` must hold
+        this rule set's terms (default: its own).
         """
         matcher = self.matcher if matcher is None else matcher
-        if not matcher.finds(doc, self._triggers):
+        screen = self._screen
+        certain, possible = matcher.presence(doc, screen.concepts)
+        if not possible & screen.triggers:
             return Classification(relevant=False, score=0.0), []
+        if certain & screen.triggers and not (
+            screen.may_fire(certain, possible)
+            and screen.may_fire_in(matcher.presence_by_sentence(doc, screen.concepts))
+        ):
+            # a trigger occurs but no relevance rule can fire: evaluate() would fire nothing
+            return Classification(relevant=False, score=0), []
         hits = matcher.scan(doc)
         return self.evaluate(doc, hits), hits
+
+    @property
+    def _screen(self) -> _Screen:
+        screen = self._cache.get("screen")
+        if screen is None:
+            screen = self._cache["screen"] = _Screen.of(
+                [rule for rule in self.rules if rule.category == RELEVANT], self._triggers
+            )
+        return screen  # type: ignore[return-value]
 
     def origin(self, rule_name: str) -> str | None:
         """Where a rule is defined ("file:line")."""
@@ -195,6 +214,85 @@ class RuleSet:
             if chosen is not None:
                 labels[category.name] = chosen
         return labels
+
+
+@dataclass(frozen=True, slots=True)
+class _Screen:
+    """The relevance rules as bit masks over their concepts, to rule a post out before ``scan``.
+
+    A rule can only fire when each ``all`` concept and one ``any`` concept occur and no
+    ``none`` concept does (``_try`` checks exactly this first), so with the concepts that
+    possibly occur (a superset of the hits') and those that certainly occur (a subset) a
+    post whose rules all fail this test needs no hits: ``evaluate`` would fire nothing.
+    """
+
+    concepts: tuple[str, ...]
+    triggers: int  # concepts that can make a positive relevance rule fire
+    rules: tuple[tuple[int, int, int], ...]  # (all, any, none) masks per relevance rule
+    #: (all, any, none, none_near masks, whether the rule needs one sentence) per rule
+    local: tuple[tuple[int, int, int, int, bool], ...]
+
+    @classmethod
+    def of(cls, rules: Sequence[Rule], triggers: frozenset[str]) -> _Screen:
+        """Masks for these relevance rules and trigger concepts."""
+        concepts = tuple(
+            sorted(
+                {*triggers}
+                | {
+                    concept
+                    for rule in rules
+                    for concept in (*rule.all_of, *rule.any_of, *rule.none_of, *rule.none_near)
+                }
+            )
+        )
+        bit = {concept: 1 << number for number, concept in enumerate(concepts)}
+
+        def mask(names: Iterable[str]) -> int:
+            return sum(bit[name] for name in set(names))
+
+        return cls(
+            concepts,
+            mask(triggers),
+            tuple((mask(rule.all_of), mask(rule.any_of), mask(rule.none_of)) for rule in rules),
+            tuple(
+                (
+                    mask(rule.all_of),
+                    mask(rule.any_of),
+                    mask(rule.none_of),
+                    mask(rule.none_near),
+                    rule.same_sentence or (rule.within is None and bool(rule.none_near)),  # as in _try
+                )
+                for rule in rules
+            ),
+        )
+
+    def may_fire(self, certain: int, possible: int) -> bool:
+        """Whether some relevance rule may fire given the concepts that occur (certain, possible)."""
+        for needed, one_of, excluded in self.rules:
+            if needed & possible == needed and (not one_of or one_of & possible) and not excluded & certain:
+                return True
+        return False
+
+    def may_fire_in(self, sentences: Sequence[tuple[int, int]]) -> bool:
+        """Whether some relevance rule may fire given each sentence's (certain, possible) concepts.
+
+        A rule that needs one sentence (``same_sentence``, or ``none_near`` without
+        ``within``) needs a sentence with all its concepts and none of its ``none_near``
+        ones; ``none`` concepts count anywhere in the post.
+        """
+        certain = possible = 0
+        for sure, maybe in sentences:
+            certain |= sure
+            possible |= maybe
+        for needed, one_of, excluded, near, local in self.local:
+            if needed & possible != needed or (one_of and not one_of & possible) or excluded & certain:
+                continue
+            if not local:
+                return True
+            for sure, maybe in sentences:
+                if needed & maybe == needed and (not one_of or one_of & maybe) and not near & sure:
+                    return True
+        return False
 
 
 class _Evidence:

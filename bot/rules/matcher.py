@@ -257,6 +257,7 @@ class Matcher:
         self._keys = keys
         self._memo_key = f"canonical:{id(self)}"
         self._screens: dict[frozenset[str], ahocorasick.Automaton | None] = {}
+        self._presence: dict[tuple[str, ...], tuple[ahocorasick.Automaton | None, int]] = {}
 
     def _canonical_word(self, token: str) -> str:
         """The vocabulary word a token stands for (the longest reading), or the token itself."""
@@ -299,6 +300,79 @@ class Matcher:
                 return True
             only_exact = True  # an exact term's key: its words must be checked by a full scan
         return only_exact and any(hit.concept in concepts for hit in self.scan(doc))
+
+    def presence(self, doc: Document, concepts: tuple[str, ...]) -> tuple[int, int]:
+        """Which of ``concepts`` occur, as bit masks (bit i for ``concepts[i]``): (certain, possible).
+
+        One pass of an automaton over these concepts' keys, no hits built. *certain*: a
+        tolerant term of the concept occurs; *possible*: certain, or an exact term's key
+        occurs (its words are only confirmed by ``scan``), or the concept has regex terms
+        (not screened). So every concept of ``scan(doc)`` is in *possible*, and every
+        concept in *certain* is in ``scan(doc)``.
+        """
+        screen = self._presence.get(concepts)
+        if screen is None:
+            screen = self._presence[concepts] = self._presence_screen(concepts)
+        automaton, possible = screen
+        if not doc.parts:
+            return 0, 0
+        certain = 0
+        if automaton is None:
+            return certain, possible
+        for _end, (sure, maybe) in automaton.iter(self.canonical(doc)):
+            certain |= sure
+            possible |= maybe
+        return certain, possible
+
+    def presence_by_sentence(self, doc: Document, concepts: tuple[str, ...]) -> list[tuple[int, int]]:
+        """``presence`` per sentence: (certain, possible) masks of each sentence with a match.
+
+        Sentences are those of ``scan``'s hits (a hit never spans a sentence end); concepts
+        with regex terms are possible in every sentence.
+        """
+        screen = self._presence.get(concepts)
+        if screen is None:
+            screen = self._presence[concepts] = self._presence_screen(concepts)
+        automaton, everywhere = screen
+        if not doc.parts:
+            return []
+        if automaton is None:
+            return [(0, everywhere)] if everywhere else []
+        stream = self.canonical(doc)
+        count = stream.count
+        sentences: dict[int, tuple[int, int]] = {}
+        sentence = previous = 0
+        for end, (sure, maybe) in automaton.iter(stream):
+            sentence += count(SENTENCE, previous, end)
+            previous = end
+            known = sentences.get(sentence)
+            sentences[sentence] = (
+                (sure, maybe | everywhere) if known is None else (known[0] | sure, known[1] | maybe)
+            )
+        found = list(sentences.values())
+        if everywhere:  # a sentence holding only regex hits
+            found.append((0, everywhere))
+        return found
+
+    def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[ahocorasick.Automaton | None, int]:
+        bit = {concept: 1 << number for number, concept in enumerate(concepts)}
+        regex_bits = 0
+        for entry, _ in self._regexes:
+            regex_bits |= bit.get(entry.concept, 0)
+        automaton = ahocorasick.Automaton()
+        for pattern, bucket in self._keys.items():
+            sure = maybe = 0
+            for key in bucket:
+                mask = bit.get(key.concept, 0)
+                maybe |= mask
+                if not key.exact:
+                    sure |= mask
+            if maybe:
+                automaton.add_word(pattern, (sure, maybe))
+        if not len(automaton):
+            return None, regex_bits
+        automaton.make_automaton()
+        return automaton, regex_bits
 
     def _screen(self, concepts: frozenset[str]) -> ahocorasick.Automaton | None:
         automaton = ahocorasick.Automaton()

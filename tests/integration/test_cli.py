@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import STATS_KEYS, main
+from bot.cli import STATS_KEYS, build_parser, main
 from tests.conftest import CONFIG, ROOT, SHARED
 
 SAMPLE = CONFIG / "sample" / "result.json"
@@ -187,8 +187,6 @@ def test_file_dropped_into_the_inbox_is_ingested(tmp_path: Path) -> None:
 )
 def test_config_and_db_work_before_or_after_the_command(argv: list[str]) -> None:
     """--config and --db are honoured on either side of the command name."""
-    from bot.cli import build_parser
-
     args = build_parser().parse_args(argv)
     assert args.config == Path("c.toml")
     assert args.db == Path("d.db")

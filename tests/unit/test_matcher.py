@@ -151,3 +151,60 @@ def test_hit_spans_are_inside_the_text(text: str) -> None:
     for hit in hits:
         assert 0 <= hit.start < hit.end <= len(text)
         assert 0 <= hit.first <= hit.last < len(doc)
+
+
+_PRESENCE_TERMS = [
+    TermEntry("convoy", "convoy"),
+    TermEntry("convoy", "رتل"),
+    TermEntry("ied", "عبوة ناسفة"),
+    TermEntry("ied", "IED", exact=True),
+    TermEntry("attack", "استهدف*"),
+    TermEntry("attack", "attack"),
+    TermEntry("city", "الموصل"),
+    TermEntry("r", "تفجير (عبوه|لغم)", regex=True),
+]
+_PRESENCE_CONCEPTS = ("attack", "city", "convoy", "ied", "r", "unused")
+_PRESENCE_MATCHER = Matcher(_PRESENCE_TERMS)
+_PRESENCE_WORDS = st.sampled_from(
+    [
+        *("convoy", "convoys", "IED", "IEDs", "رتل", "والرتل", "بعبوةٍ", "ناسفة", "استهدفت", "attacked"),
+        *("للموصل", "موصل", "تفجير", "لغم", "عبوه", "the", "و", "ب", ".", "\n", "؟", "-", "،", "\u200f", "x"),
+    ]
+)
+
+
+def _mask(concepts: set[str]) -> int:
+    return sum(1 << _PRESENCE_CONCEPTS.index(concept) for concept in concepts)
+
+
+@given(st.lists(_PRESENCE_WORDS, max_size=25).map(" ".join) | st.text(max_size=60))
+@settings(max_examples=300)
+def test_presence_brackets_the_concepts_of_the_scan(text: str) -> None:
+    """presence: certain concepts are all hit, every hit concept is possible (also per sentence)."""
+    doc = tokenise(text)
+    hits = _PRESENCE_MATCHER.scan(doc)
+    found = _mask({hit.concept for hit in hits})
+    certain, possible = _PRESENCE_MATCHER.presence(tokenise(text), _PRESENCE_CONCEPTS)
+    assert certain & found == certain
+    assert found & possible == found
+    by_sentence: dict[int, set[str]] = {}
+    for hit in hits:
+        by_sentence.setdefault(doc.sentence_key(hit.first), set()).add(hit.concept)
+    sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise(text), _PRESENCE_CONCEPTS)
+    for concepts in by_sentence.values():
+        here = _mask(concepts)
+        assert any(sure & here == sure and here & maybe == here for sure, maybe in sentences), concepts
+
+
+def test_presence_of_exact_and_regex_terms_is_only_possible() -> None:
+    """An exact term's key and a regex concept are possible, never certain, until scanned."""
+    certain, possible = _PRESENCE_MATCHER.presence(tokenise("an IED hit a convoy"), _PRESENCE_CONCEPTS)
+    assert certain == _mask({"convoy"})
+    assert possible == _mask({"convoy", "ied", "r"})
+    assert _PRESENCE_MATCHER.presence(tokenise(""), _PRESENCE_CONCEPTS) == (0, 0)
+    assert _PRESENCE_MATCHER.presence_by_sentence(tokenise("weather"), _PRESENCE_CONCEPTS) == [
+        (0, _mask({"r"}))
+    ]
+    sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS)
+    assert (_mask({"convoy"}), _mask({"convoy", "r"})) in sentences
+    assert (_mask({"attack"}), _mask({"attack", "r"})) in sentences

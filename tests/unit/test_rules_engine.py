@@ -264,3 +264,71 @@ def test_finds_with_exact_terms() -> None:
     assert matcher.finds(tokenise("two IEDs"), frozenset({"b"}))
     assert not matcher.finds(tokenise("a convoy"), frozenset({"a", "b"}))
     assert not matcher.finds(tokenise("a convoy"), frozenset({"nothing"}))
+
+
+def _same_result(ruleset: RuleSet, text: str) -> None:
+    doc = tokenise(text)
+    hits = ruleset.matcher.scan(doc)
+    full = ruleset.evaluate(doc, hits)
+    quick, quick_hits = ruleset.classify_doc(tokenise(text))
+    assert quick == full, text
+    assert repr(quick.score) == repr(full.score), text  # 0 and 0.0 print differently in JSON
+    if quick_hits:
+        assert quick_hits == hits
+
+
+def test_screen_skips_posts_no_rule_can_fire_on(ruleset: RuleSet) -> None:
+    """A trigger without the rest of a rule, or split over sentences, skips the scan, same result."""
+    for text in (
+        "A convoy passed by.",
+        "A convoy passed. Later an IED went off.",
+        "Analysis: an IED hit a convoy.",
+    ):
+        _same_result(ruleset, text)
+        assert ruleset.classify_doc(tokenise(text))[1] == [], text
+    assert ruleset.classify_doc(tokenise("An IED hit a convoy."))[1] != []
+
+
+REGEX_RULES = """\
+categories:
+  relevant: {threshold: 1}
+concepts:
+  convoy: [convoy]
+  blast: ["re:blasts? (hit|struck)"]
+  foiled: [defused]
+rules:
+  - name: convoy-blast
+    category: relevant
+    all: [convoy, blast]
+    same_sentence: true
+    none_near: [foiled]
+"""
+
+
+def test_screen_with_regex_concepts(tmp_path: Path) -> None:
+    """Regex concepts cannot be screened: they count as possible in every sentence."""
+    (tmp_path / "rules.yaml").write_text(REGEX_RULES, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    for text in (
+        "a blast hit the convoy",
+        "a convoy. a blast hit",
+        "defused. a convoy blast struck",
+        "convoy",
+    ):
+        _same_result(ruleset, text)
+    assert ruleset.classify("a blast hit the convoy").relevant
+    assert not ruleset.classify("a convoy. a blast hit").relevant
+
+
+_VOCABULARY = sorted(
+    {entry.term.rstrip("*") for entry in _SHIPPED.entries if not entry.regex}
+    | {"والرتل", "بالعبوات", "IEDs", "attacked", "convoys", "رتلاً", "للتحالف"}
+)
+_HOSTILE = st.sampled_from([" ", " ", " ", ". ", "\n", "\n\n", "؟ ", "، ", "-", "\u200f", "\u064b", "U.S. "])
+
+
+@given(st.lists(st.tuples(st.sampled_from(_VOCABULARY), _HOSTILE), max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_screen_never_changes_the_result_on_rule_words(pieces: list[tuple[str, str]]) -> None:
+    """Posts made of the shipped rules' own terms and separators: screened result == full result."""
+    _same_result(_SHIPPED, "".join(word + gap for word, gap in pieces))
