@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,16 @@ class StoredPost:
 
 _EVENT_COLUMNS = (
     "date, country, admin1, place, place_ar, lat, lon, attack_type, target, claimed_by, killed, injured"
+)
+
+
+_EVENT_MARKS = ", ".join("?" * len(_EVENT_COLUMNS.split(",")))
+#: An event with the facts about its post that grouping needs (see ``_record_from_row``).
+_MEMBER_SELECT = (
+    "SELECT e.id, e.incident_id, "
+    + ", ".join("e." + column.strip() for column in _EVENT_COLUMNS.split(","))
+    + ", p.channel, p.message_id, p.date AS posted_at, p.fwd_channel, p.fwd_message_id, p.deleted"
+    " FROM events e JOIN posts p ON p.id = e.post_id"
 )
 
 
@@ -105,6 +116,58 @@ def _rules_json(analysis: Analysis) -> str:
     )
 
 
+_TOUCH_CHANNEL = (
+    "INSERT INTO channels (key, title, cursor, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (key) DO UPDATE SET cursor = MAX(cursor, excluded.cursor),"
+    " title = COALESCE(channels.title, excluded.title)"
+)
+_INSERT_POST = (
+    "INSERT INTO posts (channel, message_id, date, edit_date, text, fwd_channel, fwd_message_id,"
+    " grouped_id, has_media, lang, corpus_id, error, first_seen, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: The classification of a post just inserted in the same transaction, found by its key.
+_INSERT_CLASSIFICATION_BY_KEY = (
+    "INSERT INTO classifications (post_id, relevant, score, rules, labels)"
+    " VALUES ((SELECT id FROM posts WHERE channel = ? AND message_id = ?), ?, ?, ?, ?)"
+)
+
+
+def _touch_values(post: Post, now: str) -> tuple[Any, ...]:
+    return (post.channel, post.channel_title, post.message_id, now)
+
+
+def _post_values(post: Post, error: str | None, now: str) -> tuple[Any, ...]:
+    forward = post.forward
+    return (
+        post.channel,
+        post.message_id,
+        iso(post.date),
+        iso(post.edit_date) if post.edit_date else None,
+        post.text,
+        forward.channel if forward else None,
+        forward.message_id if forward else None,
+        post.grouped_id,
+        int(post.has_media),
+        post.lang,
+        post.corpus_id,
+        error,
+        now,
+        now,
+    )
+
+
+def _classification_values(analysis: Analysis, post: Post | None = None) -> tuple[Any, ...]:
+    """The classification columns after ``post_id`` (prefixed with the post's key when given)."""
+    values = (
+        int(analysis.relevant),
+        analysis.classification.score,
+        _rules_json(analysis),
+        json.dumps(dict(analysis.classification.labels), ensure_ascii=False),
+    )
+    return values if post is None else (post.channel, post.message_id, *values)
+
+
 class PostRepo:
     """Everything about posts. All writes go through ``Database.write`` transactions."""
 
@@ -117,18 +180,88 @@ class PostRepo:
         outcomes = await self.save_many([(post, analysis, error)])
         return outcomes[0]
 
-    async def save_many(
-        self, items: Sequence[tuple[Post, Analysis | None, str | None]]
-    ) -> list[SaveOutcome]:
-        """Store many posts in one transaction (replay batches); all or nothing."""
+    async def save_many(self, items: Sequence[tuple[Post, Analysis | None, str | None]]) -> list[SaveOutcome]:
+        """Store many posts in one transaction (replay batches); all or nothing.
+
+        Each statement is a round trip to aiosqlite's thread, so the common cases go in bulk:
+        every channel touch in one ``executemany``; one lookup of which posts exist; posts
+        stored unchanged answered from it; new posts without events (most of them) inserted
+        with their classifications in two ``executemany``. The rest (edits, posts with events,
+        a post twice in the batch) go one by one, in order, through ``_save``. Posts without
+        events never take part in incident grouping, so storing them first changes nothing."""
         async with self.db.write() as conn:
-            return [await self._save(conn, post, analysis, error) for post, analysis, error in items]
+            if len(items) == 1:
+                post, analysis, error = items[0]
+                return [await self._save(conn, post, analysis, error)]
+            now = now_iso()
+            await conn.executemany(_TOUCH_CHANNEL, [_touch_values(post, now) for post, _a, _e in items])
+            keys = Counter((post.channel, post.message_id) for post, _a, _e in items)
+            existing = await self._existing(conn, list(keys))
+            outcomes: list[SaveOutcome | None] = [None] * len(items)
+            bulk: list[int] = []
+            for index, (post, analysis, error) in enumerate(items):
+                key = (post.channel, post.message_id)
+                if keys[key] > 1:
+                    continue
+                stored = existing.get(key)
+                if stored is not None:
+                    if stored == (post.text, error):
+                        outcomes[index] = SaveOutcome(SaveResult.UNCHANGED)
+                elif analysis is None or not analysis.events:
+                    bulk.append(index)
+            if bulk:
+                await conn.executemany(
+                    _INSERT_POST, [_post_values(items[i][0], items[i][2], now) for i in bulk]
+                )
+                await conn.executemany(
+                    _INSERT_CLASSIFICATION_BY_KEY,
+                    [
+                        _classification_values(analysis, post)
+                        for post, analysis, _error in (items[i] for i in bulk)
+                        if analysis is not None
+                    ],
+                )
+                for i in bulk:
+                    analysis = items[i][1]
+                    outcomes[i] = SaveOutcome(
+                        SaveResult.NEW, relevant=analysis.relevant if analysis else False
+                    )
+            for index, (post, analysis, error) in enumerate(items):
+                if outcomes[index] is None:
+                    outcomes[index] = await self._save(conn, post, analysis, error, touch=False)
+            return [outcome for outcome in outcomes if outcome is not None]
+
+    async def _existing(
+        self, conn: aiosqlite.Connection, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], tuple[str, str | None]]:
+        """``(channel, message_id) -> (text, error)`` of the stored posts among ``keys``."""
+        found: dict[tuple[str, int], tuple[str, str | None]] = {}
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            rows = await conn.execute_fetchall(
+                # CROSS JOIN keeps the key list outermost, so each key is one lookup in the
+                # (channel, message_id) index ("IN (VALUES ...)" would scan the whole table).
+                "SELECT p.channel, p.message_id, p.text, p.error"
+                f" FROM (VALUES {', '.join(['(?, ?)'] * len(chunk))})"
+                " AS k CROSS JOIN posts p ON p.channel = k.column1 AND p.message_id = k.column2",
+                [value for key in chunk for value in key],
+            )
+            for row in rows:
+                found[(row[0], int(row[1]))] = (row[2], row[3])
+        return found
 
     async def _save(
-        self, conn: aiosqlite.Connection, post: Post, analysis: Analysis | None, error: str | None
+        self,
+        conn: aiosqlite.Connection,
+        post: Post,
+        analysis: Analysis | None,
+        error: str | None,
+        *,
+        touch: bool = True,
     ) -> SaveOutcome:
         now = now_iso()
-        await self._touch_channel(conn, post, now)
+        if touch:
+            await self._touch_channel(conn, post, now)
         cursor = await conn.execute(
             "SELECT id, text, deleted, error FROM posts WHERE channel = ? AND message_id = ?",
             (post.channel, post.message_id),
@@ -138,27 +271,7 @@ class PostRepo:
             return SaveOutcome(SaveResult.UNCHANGED)
         forward = post.forward
         if existing is None:
-            cursor = await conn.execute(
-                "INSERT INTO posts (channel, message_id, date, edit_date, text, fwd_channel, fwd_message_id,"
-                " grouped_id, has_media, lang, corpus_id, error, first_seen, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    post.channel,
-                    post.message_id,
-                    iso(post.date),
-                    iso(post.edit_date) if post.edit_date else None,
-                    post.text,
-                    forward.channel if forward else None,
-                    forward.message_id if forward else None,
-                    post.grouped_id,
-                    int(post.has_media),
-                    post.lang,
-                    post.corpus_id,
-                    error,
-                    now,
-                    now,
-                ),
-            )
+            cursor = await conn.execute(_INSERT_POST, _post_values(post, error, now))
             post_id = int(cursor.lastrowid or 0)
             result = SaveResult.NEW
             changed: set[int] = set()
@@ -170,8 +283,15 @@ class PostRepo:
             version = int(version_row[0]) if version_row else 0
             if existing["text"] != post.text:
                 await conn.execute(
-                    "INSERT INTO post_edits (post_id, version, text, edit_date, replaced_at) VALUES (?, ?, ?, ?, ?)",
-                    (post_id, version + 1, existing["text"], iso(post.edit_date) if post.edit_date else None, now),
+                    "INSERT INTO post_edits (post_id, version, text, edit_date, replaced_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        post_id,
+                        version + 1,
+                        existing["text"],
+                        iso(post.edit_date) if post.edit_date else None,
+                        now,
+                    ),
                 )
             await conn.execute(
                 "UPDATE posts SET text = ?, edit_date = ?, error = ?, updated_at = ?, has_media = ?"
@@ -193,18 +313,12 @@ class PostRepo:
             return SaveOutcome(result, changed_incidents=tuple(sorted(changed)))
         await conn.execute(
             "INSERT INTO classifications (post_id, relevant, score, rules, labels) VALUES (?, ?, ?, ?, ?)",
-            (
-                post_id,
-                int(analysis.relevant),
-                analysis.classification.score,
-                _rules_json(analysis),
-                json.dumps(dict(analysis.classification.labels), ensure_ascii=False),
-            ),
+            (post_id, *_classification_values(analysis)),
         )
         created: list[int] = []
         for seq, event in enumerate(analysis.events):
             cursor = await conn.execute(
-                f"INSERT INTO events (post_id, seq, {_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO events (post_id, seq, {_EVENT_COLUMNS}) VALUES (?, ?, {_EVENT_MARKS})",
                 (post_id, seq, *_event_values(event)),
             )
             event_id = int(cursor.lastrowid or 0)
@@ -213,7 +327,7 @@ class PostRepo:
             if incident_id is None:
                 cursor = await conn.execute(
                     f"INSERT INTO incidents ({_EVENT_COLUMNS}, first_seen, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f" VALUES ({_EVENT_MARKS}, ?, ?)",
                     (*_event_values(event), iso(post.date), now),
                 )
                 incident_id = int(cursor.lastrowid or 0)
@@ -230,16 +344,12 @@ class PostRepo:
         )
 
     async def _touch_channel(self, conn: aiosqlite.Connection, post: Post, now: str) -> None:
-        await conn.execute(
-            "INSERT INTO channels (key, title, cursor, updated_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET cursor = MAX(cursor, excluded.cursor),"
-            " title = COALESCE(channels.title, excluded.title)",
-            (post.channel, post.channel_title, post.message_id, now),
-        )
+        await conn.execute(_TOUCH_CHANNEL, _touch_values(post, now))
 
     async def _drop_events(self, conn: aiosqlite.Connection, post_id: int) -> set[int]:
         rows = await conn.execute_fetchall(
-            "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL", (post_id,)
+            "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL",
+            (post_id,),
         )
         await conn.execute("DELETE FROM events WHERE post_id = ?", (post_id,))
         return {int(row[0]) for row in rows}
@@ -251,19 +361,13 @@ class PostRepo:
         low = (day - dt.timedelta(days=grouping.MAX_DAY_GAP)).isoformat()
         high = (day + dt.timedelta(days=grouping.MAX_DAY_GAP)).isoformat()
         sql = (
-            f"SELECT e.id, e.incident_id, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))},"
-            " p.channel, p.message_id, p.date AS posted_at, p.fwd_channel, p.fwd_message_id, p.deleted"
-            " FROM events e JOIN posts p ON p.id = e.post_id"
-            " WHERE e.incident_id IS NOT NULL AND e.country IS ? AND e.date BETWEEN ? AND ?"
+            _MEMBER_SELECT + " WHERE e.incident_id IS NOT NULL AND e.country IS ? AND e.date BETWEEN ? AND ?"
         )
         params: list[Any] = [record.event.country, low, high]
         forward = record.forward
         if forward is not None:
             sql += (
-                " UNION SELECT e.id, e.incident_id,"
-                f" {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))},"
-                " p.channel, p.message_id, p.date AS posted_at, p.fwd_channel, p.fwd_message_id, p.deleted"
-                " FROM events e JOIN posts p ON p.id = e.post_id WHERE e.incident_id IS NOT NULL AND"
+                " UNION " + _MEMBER_SELECT + " WHERE e.incident_id IS NOT NULL AND"
                 " ((p.channel = ? AND p.message_id = ?) OR (p.fwd_channel = ? AND p.fwd_message_id = ?))"
             )
             params += [forward.channel, forward.message_id, forward.channel, forward.message_id]
@@ -275,10 +379,7 @@ class PostRepo:
         """Recompute each incident's best details from its members; drop incidents left empty."""
         for incident_id in sorted(incident_ids):
             rows = await conn.execute_fetchall(
-                f"SELECT e.id, e.incident_id, {', '.join('e.' + c.strip() for c in _EVENT_COLUMNS.split(','))},"
-                " p.channel, p.message_id, p.date AS posted_at, p.fwd_channel, p.fwd_message_id, p.deleted"
-                " FROM events e JOIN posts p ON p.id = e.post_id WHERE e.incident_id = ? ORDER BY e.id",
-                (incident_id,),
+                _MEMBER_SELECT + " WHERE e.incident_id = ? ORDER BY e.id", (incident_id,)
             )
             members = [_record_from_row(row) for row in rows]
             if not members:
