@@ -65,8 +65,8 @@ class Post:
     def __post_init__(self) -> None:
         if not self.channel:
             raise ValueError("post channel must not be empty")
-        if self.message_id < 0:
-            raise ValueError(f"message_id must be >= 0, got {self.message_id}")
+        if not 0 <= self.message_id < 2**63:
+            raise ValueError(f"message_id must be in 0..2^63-1, got {self.message_id}")
         _require_aware(self.date, "date")
         if self.edit_date is not None:
             _require_aware(self.edit_date, "edit_date")

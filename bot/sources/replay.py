@@ -106,7 +106,7 @@ def _export_post(message: dict[str, Any], channel: str, title: str | None, path:
     if message.get("type", "message") != "message":
         return None
     message_id = message.get("id")
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id < 2**63:
         return BadRecord(path, None, f"message without a valid id: {str(message_id)[:40]!r}")
     # date_unixtime is the truth; "date" is local time of the exporting machine.
     date = _unix(message.get("date_unixtime")) or _iso_date(message.get("date"))
@@ -230,7 +230,7 @@ def jsonl_post(record: Any, name: str = "<jsonl>", number: int | None = None) ->
     if not isinstance(channel, str | int) or isinstance(channel, bool) or not str(channel).strip("@ "):
         return BadRecord(name, number, "record has no 'channel'")
     message_id = record.get("message_id")
-    if not isinstance(message_id, int) or isinstance(message_id, bool) or message_id < 0:
+    if not isinstance(message_id, int) or isinstance(message_id, bool) or not 0 <= message_id < 2**63:
         return BadRecord(name, number, "record has no valid 'message_id'")
     date = _iso_date(record.get("date"))
     if date is None:

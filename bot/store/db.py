@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -33,8 +34,10 @@ def parse_iso(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value)
 
 
-def _describe(error: BaseException) -> str:
+def _describe(error: BaseException, path: Path | None = None) -> str:
     text = str(error)
+    if path is not None and str(path) != ":memory:" and not os.access(path.parent, os.W_OK):
+        return f"its folder {path.parent} is read-only ({text})"
     if "readonly" in text or "read-only" in text:
         return f"database is read-only ({text})"
     if "disk is full" in text or "database or disk is full" in text:
@@ -59,7 +62,7 @@ class Database:
                 path.parent.mkdir(parents=True, exist_ok=True)
             conn = await aiosqlite.connect(path, isolation_level=None)
         except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"cannot open database {path}: {_describe(error)}") from error
+            raise StoreError(f"cannot open database {path}: {_describe(error, path)}") from error
         conn.row_factory = aiosqlite.Row
         db = cls(conn, path)
         try:
@@ -72,7 +75,7 @@ class Database:
             await db._migrate()
         except sqlite3.Error as error:
             await conn.close()
-            raise StoreError(f"cannot use database {path}: {_describe(error)}") from error
+            raise StoreError(f"cannot use database {path}: {_describe(error, path)}") from error
         except BaseException:
             await conn.close()
             raise
@@ -114,17 +117,21 @@ class Database:
             try:
                 await self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
-                raise StoreError(f"cannot write to {self.path}: {_describe(error)}") from error
+                raise StoreError(f"cannot write to {self.path}: {_describe(error, self.path)}") from error
             try:
                 yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            try:
                 await self.conn.execute("COMMIT")
             except sqlite3.Error as error:
-                await self.conn.execute("ROLLBACK")
-                raise StoreError(f"cannot write to {self.path}: {_describe(error)}") from error
+                await self._rollback()
+                raise StoreError(f"cannot write to {self.path}: {_describe(error, self.path)}") from error
+            except BaseException:
+                await self._rollback()
+                raise
+
+    async def _rollback(self) -> None:
+        # SQLite may already have rolled back by itself (SQLITE_FULL, SQLITE_IOERR).
+        if self.conn.in_transaction:
+            await self.conn.execute("ROLLBACK")
 
     async def read(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         """Rows of a query (reads see committed data and the current transaction's)."""

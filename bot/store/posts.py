@@ -263,11 +263,14 @@ class PostRepo:
         if touch:
             await self._touch_channel(conn, post, now)
         cursor = await conn.execute(
-            "SELECT id, text, deleted, error FROM posts WHERE channel = ? AND message_id = ?",
+            "SELECT id, text, deleted, error, edit_date FROM posts WHERE channel = ? AND message_id = ?",
             (post.channel, post.message_id),
         )
         existing = await cursor.fetchone()
         if existing is not None and existing["text"] == post.text and existing["error"] == error:
+            return SaveOutcome(SaveResult.UNCHANGED)
+        if existing is not None and _older_version(post, existing["edit_date"]):
+            # A replay (or a late duplicate) of a version older than the one stored.
             return SaveOutcome(SaveResult.UNCHANGED)
         forward = post.forward
         if existing is None:
@@ -570,6 +573,13 @@ class PostRepo:
             "posts_deleted",
         )
         return {key: int(value) for key, value in zip(keys, row, strict=True)}
+
+
+def _older_version(post: Post, stored_edit_date: str | None) -> bool:
+    """True when ``post`` is an earlier version than the stored one (by edit date)."""
+    if stored_edit_date is None:
+        return False
+    return post.edit_date is None or post.edit_date < parse_iso(stored_edit_date)
 
 
 def _record_from_row(row: aiosqlite.Row) -> EventRecord:

@@ -276,13 +276,6 @@ def _tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=sqlite3.OperationalError,
-    reason="known bug, reported to the lead: SQLite rolls the transaction back itself on SQLITE_FULL,"
-    " then Database.write's ROLLBACK raises 'cannot rollback - no transaction is active' and the"
-    " sqlite3 error escapes as a traceback instead of StoreError('disk is full')",
-)
 def test_full_disk(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """When the disk fills, replay exits 1 with 'disk is full'; every committed post survives."""
     source = tmp_path / "big.json"
@@ -317,11 +310,6 @@ def test_read_only_disk(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
         assert integrity(db) == "ok"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported to the lead: on a read-only disk the error reads 'unable to open database file'"
-    " (WAL needs the -shm/-wal files); it should say the folder is read-only",
-)
 def test_read_only_disk_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """The error on a read-only disk says that the disk or folder is read-only."""
     with _tmpfs(tmp_path / "ro", "8m") as disk:

@@ -80,12 +80,6 @@ def test_replaying_twice_changes_nothing(export: Path, clean: Path, tmp_path: Pa
     assert compare(snapshot(clean), snapshot(db)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported to the lead: replaying a JSONL that holds a post and later its edit"
-    " re-applies the older version first (store treats any other text as an edit), so each"
-    " replay adds two spurious versions to post_edits and re-groups the post's events",
-)
 def test_replaying_jsonl_with_edits_twice_changes_nothing(tmp_path: Path) -> None:
     """A second replay of a JSONL holding edited posts leaves the edit history as it was."""
     source = tmp_path / "posts.jsonl"

@@ -176,3 +176,13 @@ def test_deeply_nested_entities_do_not_recurse_forever() -> None:
         value = [value, {"type": "bold", "text": "x"}]
     text = flatten_text(value)
     assert "x" in text
+
+
+def test_message_ids_beyond_64_bits_are_bad_records(tmp_path: Path) -> None:
+    """A message id SQLite cannot store is a BadRecord, not a failed batch."""
+    path = tmp_path / "c.jsonl"
+    record = {"channel": "c", "message_id": 2**63, "date": "2024-02-03T05:00:00+00:00", "text": "x"}
+    path.write_text(json.dumps(record) + "\n")
+    (item,) = read_jsonl(path)
+    assert isinstance(item, BadRecord)
+    assert "message_id" in item.message
