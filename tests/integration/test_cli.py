@@ -190,3 +190,20 @@ def test_config_and_db_work_before_or_after_the_command(argv: list[str]) -> None
     args = build_parser().parse_args(argv)
     assert args.config == Path("c.toml")
     assert args.db == Path("d.db")
+
+
+def test_incidents_export_as_csv_and_geojson(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`incidents` exports the replayed incidents as CSV rows and as a GeoJSON FeatureCollection."""
+    assert main(["replay", str(SAMPLE), "--db", str(db_path)]) == 0
+    incidents = _stats(db_path, capsys)["incidents"]
+    assert main(["incidents", "--format", "csv", "--db", str(db_path)]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    header = rows[0].lstrip("\ufeff").split(",")  # a BOM so spreadsheets read UTF-8
+    assert {"date", "country", "admin1", "place", "lat", "lon", "sources", "corroboration"} <= set(header)
+    assert len(rows) == incidents + 1
+    assert main(["incidents", "--format", "geojson", "--db", str(db_path)]) == 0
+    collection = json.loads(capsys.readouterr().out)
+    assert collection["type"] == "FeatureCollection"
+    assert 0 < len(collection["features"]) <= incidents
+    assert all(f["geometry"]["type"] == "Point" for f in collection["features"])
+    assert main(["incidents", "--since", "soon", "--db", str(db_path)]) == 1
