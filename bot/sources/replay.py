@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,10 +149,66 @@ def _chat_posts(chat: dict[str, Any], path: str) -> Iterator[Item]:
                 yield item
 
 
+#: A JSON string escape: an escaped backslash (kept), a valid surrogate pair (kept), or a
+#: lone surrogate (replaced: ijson's C backend cannot decode it).
+_ESCAPES = re.compile(
+    rb"(\\\\)|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})"
+)
+
+
+_HIGH_AT_END = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}$")
+
+
+def _fix_escape(match: re.Match[bytes]) -> bytes:
+    return match.group(0) if match.group(3) is None else rb"\ufffd"
+
+
+class _LoneSurrogateFilter:
+    """A binary reader that rewrites lone surrogate escapes (``\\udfff``) to U+FFFD.
+
+    An escape that may be incomplete at the end of a chunk, and a high surrogate that may
+    be half of a pair, are held back for the next read, so neither is judged cut in two."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._held = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks read(0) to learn whether the stream gives bytes
+            return b""
+        chunk = self._held + self._raw.read(size)
+        if not chunk:
+            return b""
+        cut = len(chunk)
+        tail = chunk.rfind(b"\\", max(0, len(chunk) - 6))
+        if tail != -1:  # a possibly incomplete escape at the end: wait for the rest
+            while tail > 0 and chunk[tail - 1 : tail] == b"\\":
+                tail -= 1
+            cut = tail
+        if _HIGH_AT_END.search(chunk, 0, cut):  # a high surrogate waits for its partner
+            cut -= 6
+            while cut > 0 and chunk[cut - 1 : cut] == b"\\":  # never split a \\ pair
+                cut -= 1
+        if cut == 0:  # nothing but a held-back escape start: read on
+            more = self._raw.read(size)
+            if not more:
+                self._held = b""
+                return _ESCAPES.sub(_fix_escape, chunk)
+            self._held = chunk + more
+            return self.read(size)
+        self._held = chunk[cut:]
+        return _ESCAPES.sub(_fix_escape, chunk[:cut])
+
+    def seek(self, offset: int) -> None:
+        self._raw.seek(offset)
+        self._held = b""
+
+
 def read_export(path: Path) -> Iterator[Item]:
     """Posts of a Telegram Desktop export: a single chat or a full-account export."""
     name = str(path)
-    with _open(path) as handle:
+    with _open(path) as raw:
+        handle = _LoneSurrogateFilter(raw)
         head = _peek_object_keys(handle, name)
         handle.seek(0)
         try:
@@ -180,7 +237,7 @@ def read_export(path: Path) -> Iterator[Item]:
             raise InputError(f"{name}: truncated or invalid JSON ({_short(error)})") from error
 
 
-def _peek_object_keys(handle: IO[bytes], name: str) -> dict[str, Any]:
+def _peek_object_keys(handle: _LoneSurrogateFilter, name: str) -> dict[str, Any]:
     """The top-level scalar members and the names of the container members, read up to the
     first big container, so the format is known before streaming."""
     found: dict[str, Any] = {}

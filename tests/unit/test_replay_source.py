@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,15 @@ import pytest
 
 from bot.errors import InputError
 from bot.model import Post
-from bot.sources.replay import BadRecord, clean_text, flatten_text, read_export, read_jsonl, read_posts
+from bot.sources.replay import (
+    BadRecord,
+    _LoneSurrogateFilter,
+    clean_text,
+    flatten_text,
+    read_export,
+    read_jsonl,
+    read_posts,
+)
 from tests.conftest import CONFIG, SHARED
 
 
@@ -186,3 +195,16 @@ def test_message_ids_beyond_64_bits_are_bad_records(tmp_path: Path) -> None:
     (item,) = read_jsonl(path)
     assert isinstance(item, BadRecord)
     assert "message_id" in item.message
+
+
+@pytest.mark.parametrize("size", range(1, 16))
+def test_surrogate_filter_never_cuts_an_escape(size: int) -> None:
+    """Lone surrogate escapes become U+FFFD whatever the read size; pairs and escaped
+    backslashes stay as they are."""
+    source = rb'{"t": "a\udfffb \\udfff \ud83d\ude00 \ud800 \\ud83d", "u": "\\\\"}'
+    stream = _LoneSurrogateFilter(io.BytesIO(source))
+    out = b""
+    while chunk := stream.read(size):
+        out += chunk
+    assert out == rb'{"t": "a\ufffdb \\udfff \ud83d\ude00 \ufffd \\ud83d", "u": "\\\\"}'
+    assert json.loads(out)["t"] == "a\ufffdb \\udfff \U0001f600 \ufffd \\ud83d"
