@@ -52,7 +52,7 @@ _EN_NUMBERS = {
     "an": 1,
     "single": 1,
 }
-_AR_NUMBERS = {
+AR_NUMBERS = {
     "واحد": 1,
     "واحده": 1,
     "احد": 1,
@@ -251,8 +251,8 @@ def _number(word: str) -> int | None:
         return int(word.replace(",", ""))
     if word in _EN_NUMBERS:
         return _EN_NUMBERS[word]
-    bare = re.sub(r"^[وب]", "", word) if word not in _AR_NUMBERS else word
-    return _AR_NUMBERS.get(bare)
+    bare = re.sub(r"^[وب]", "", word) if word not in AR_NUMBERS else word
+    return AR_NUMBERS.get(bare)
 
 
 def _ar_person(word: str) -> int | None:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.extract.folding import fold
+from bot.extract.numbers import AR_NUMBERS
 
 _LINE_ITEM = re.compile(
     r"^[ \t]*(?:"
@@ -86,19 +87,8 @@ _EN_COUNT = {
     "ten": 10,
     "both": 2,
 }
-_AR_COUNT = {
-    "اثنين": 2,
-    "ثلاث": 3,
-    "ثلاثه": 3,
-    "اربع": 4,
-    "اربعه": 4,
-    "خمس": 5,
-    "خمسه": 5,
-    "ست": 6,
-    "سته": 6,
-    "سبع": 7,
-    "سبعه": 7,
-}
+#: Counted attacks ("ثلاث هجمات"): the number words of the casualty reader, two to seven.
+_AR_COUNT = {word: n for word, n in AR_NUMBERS.items() if 2 <= n <= 7}
 _COUNT_EN = re.compile(
     r"\b(?P<n>" + "|".join(_EN_COUNT) + r"|[2-9])\s+"
     r"(?:(?!(?:were|was|are|in|on|at|by|of|and|the|killed|injured|wounded|dead|people|soldiers|drivers)\b)"
