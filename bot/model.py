@@ -232,6 +232,36 @@ class Incident:
     place_ar: str | None = None
     updated_at: dt.datetime | None = None
 
+    @classmethod
+    def from_event(
+        cls,
+        incident_id: int,
+        details: Event,
+        *,
+        first_seen: dt.datetime,
+        sources: tuple[Source, ...],
+        updated_at: dt.datetime | None = None,
+    ) -> Incident:
+        """An incident whose best-known details are ``details``."""
+        return cls(
+            incident_id=incident_id,
+            date=details.date,
+            country=details.country,
+            admin1=details.admin1,
+            place=details.place,
+            attack_type=details.attack_type,
+            target=details.target,
+            claimed_by=details.claimed_by,
+            killed=details.killed,
+            injured=details.injured,
+            lat=details.lat,
+            lon=details.lon,
+            first_seen=first_seen,
+            sources=sources,
+            place_ar=details.place_ar,
+            updated_at=updated_at,
+        )
+
     @property
     def corroboration(self) -> int:
         """How many distinct channels report it (deleted posts still count: they were seen)."""

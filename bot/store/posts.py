@@ -523,20 +523,9 @@ class PostRepo:
                     )
                 )
         return [
-            Incident(
-                incident_id=int(row["id"]),
-                date=dt.date.fromisoformat(row["date"]),
-                country=row["country"],
-                admin1=row["admin1"],
-                place=row["place"],
-                place_ar=row["place_ar"],
-                lat=row["lat"],
-                lon=row["lon"],
-                attack_type=row["attack_type"],
-                target=row["target"],
-                claimed_by=row["claimed_by"],
-                killed=row["killed"],
-                injured=row["injured"],
+            Incident.from_event(
+                int(row["id"]),
+                _event_from_row(row),
                 first_seen=parse_iso(row["first_seen"]),
                 updated_at=parse_iso(row["updated_at"]),
                 sources=tuple(sources[int(row["id"])]),
