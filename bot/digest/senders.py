@@ -144,10 +144,18 @@ class FileSender:
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", chat) or "chat"
         number = sum(1 for _ in self._directory.glob(f"{safe}-*.html")) + 1
         stem = self._directory / f"{safe}-{number:05d}"
-        stem.with_suffix(".html").write_text(html, encoding="utf-8")
+        # the chart first, then the message, each written whole or not at all (temp + rename),
+        # so a crash never leaves a half-written message behind
         if attachment is not None:
-            stem.with_suffix(".png").write_bytes(attachment)
+            _write_atomically(stem.with_suffix(".png"), attachment)
+        _write_atomically(stem.with_suffix(".html"), html.encode("utf-8"))
         return f"file:{stem.name}"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
 
 
 @contextlib.asynccontextmanager
