@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
 
 from bot.errors import RuleError
 from bot.model import Classification, RuleHit, TermMatch
 from bot.rules.check import check_source
 from bot.rules.matcher import Hit, Matcher, TermEntry
+from bot.rules.prefilter import Prefilter
 from bot.rules.source import Source, read_rules
 from bot.rules.text import Document, tokenise
 
@@ -113,7 +115,7 @@ class RuleSet:
             return Classification(relevant=False, score=0.0)
         evidence = _Evidence(doc, hits, self.concepts)
         fired = self._fire(doc, evidence, relevance=True)
-        score = sum(hit.weight for hit in fired)
+        score = float(sum(hit.weight for hit in fired))
         relevant = score >= self.categories[RELEVANT].threshold
         labels: dict[str, str] = {}
         if relevant:
@@ -134,7 +136,9 @@ class RuleSet:
     def classify_doc(self, doc: Document, matcher: Matcher | None = None) -> tuple[Classification, list[Hit]]:
         """Classify a document, building its hits only when a relevance rule may fire.
 
-        Exactly the result of ``evaluate(doc, matcher.scan(doc))``: one screening pass finds
+        Exactly the result of ``evaluate(doc, matcher.scan(doc))``: a literal prefilter over
+        the folded text rules out most posts before they are tokenised (``Prefilter``: a
+        superset of the concepts that occur); then one screening pass finds
         which relevance concepts occur (per sentence when a trigger does); a document on which
         no relevance rule can fire (no trigger; a required concept missing; an excluded one
         present; not all in one sentence) skips the full scan, and its hits are returned
@@ -143,17 +147,45 @@ class RuleSet:
         """
         matcher = self.matcher if matcher is None else matcher
         screen = self._screen
-        certain, possible = matcher.presence(doc, screen.concepts)
+        possible = self._prefilter.possible(doc.text)  # a superset, without tokenising
+        if not possible & screen.triggers or not screen.may_fire(0, possible):
+            return Classification(relevant=False, score=0.0), []
+        sentences = matcher.presence_by_sentence(doc, screen.concepts)
+        certain = possible = 0
+        for sure, maybe in sentences:
+            certain |= sure
+            possible |= maybe
         if not possible & screen.triggers:
             return Classification(relevant=False, score=0.0), []
         if certain & screen.triggers and not (
-            screen.may_fire(certain, possible)
-            and screen.may_fire_in(matcher.presence_by_sentence(doc, screen.concepts))
+            screen.may_fire(certain, possible) and screen.may_fire_in(sentences)
         ):
             # a trigger occurs but no relevance rule can fire: evaluate() would fire nothing
-            return Classification(relevant=False, score=0), []
+            return Classification(relevant=False, score=0.0), []
         hits = matcher.scan(doc)
         return self.evaluate(doc, hits), hits
+
+    def use_prefilter(self, engine: str = "auto") -> Prefilter:
+        """Build (or rebuild) the literal prefilter on ``engine``: auto, hyperscan, aho-corasick."""
+        self._cache.pop("prefilter", None)
+        self._cache["engine"] = engine
+        return self._prefilter
+
+    @property
+    def _prefilter(self) -> Prefilter:
+        prefilter = self._cache.get("prefilter")
+        if prefilter is None:
+            # only what a relevance rule needs present: exclusions never stop may_fire(0, ...)
+            needed = {
+                concept
+                for rule in self.rules
+                if rule.category == RELEVANT
+                for concept in (*rule.all_of, *rule.any_of)
+            } | self._triggers
+            concepts = {name: terms for name, terms in self.concepts.items() if name in needed}
+            engine = str(self._cache.get("engine", "auto"))
+            prefilter = self._cache["prefilter"] = Prefilter(concepts, self._screen.concepts, engine=engine)
+        return prefilter  # type: ignore[return-value]
 
     @property
     def _screen(self) -> _Screen:
@@ -181,7 +213,7 @@ class RuleSet:
             for position, rule in index.get(concept, ()):
                 candidates[position] = rule
         fired: list[RuleHit] = []
-        made: dict[int, TermMatch] = {}  # by id(hit): one TermMatch per hit, however many rules use it
+        made = evidence.matches  # by id(hit): one TermMatch per hit, however many rules use it
         for position in sorted(candidates):  # file order
             rule = candidates[position]
             matched = _try(rule, evidence)
@@ -296,36 +328,51 @@ class _Screen:
 
 
 class _Evidence:
-    """The hits of one document by concept, with the sentences each concept occurs in."""
+    """The hits of one document by concept, and by concept and sentence (one pass over the hits)."""
 
-    __slots__ = ("doc", "found", "keyed", "sentences")
+    __slots__ = ("doc", "found", "grouped", "matches", "unions")
 
     def __init__(self, doc: Document, hits: Iterable[Hit], known: Mapping[str, object]) -> None:
         found: dict[str, list[Hit]] = {}
+        grouped: dict[str, dict[int, list[Hit]]] = {}
+        noted = doc.sentence_keys  # noted by the matcher as it scanned
         for hit in hits:
-            if hit.concept in known:
-                found.setdefault(hit.concept, []).append(hit)
+            concept = hit.concept
+            if concept not in known:
+                continue
+            sentence = noted.get(hit.first)
+            if sentence is None:
+                sentence = doc.sentence_key(hit.first)
+            hits_of = found.get(concept)
+            if hits_of is None:
+                found[concept] = [hit]
+                grouped[concept] = {sentence: [hit]}
+                continue
+            hits_of.append(hit)
+            by_sentence = grouped[concept]
+            bucket = by_sentence.get(sentence)
+            if bucket is None:
+                by_sentence[sentence] = [hit]
+            else:
+                bucket.append(hit)
         self.doc = doc
         self.found = found
-        self.keyed: dict[str, list[tuple[int, Hit]]] = {}
-        self.sentences: dict[str, set[int]] = {}
+        #: concept -> sentence key -> the concept's hits in that sentence (in hit order)
+        self.grouped = grouped
+        self.unions: dict[tuple[str, ...], frozenset[int]] = {}
+        self.matches: dict[int, TermMatch] = {}  # id(hit) -> its TermMatch, shared by every rule
 
-    def by_sentence(self, concept: str) -> list[tuple[int, Hit]]:
-        """The concept's hits, each with its sentence key."""
-        cached = self.keyed.get(concept)
+    def sentences_of_any(self, concepts: tuple[str, ...]) -> frozenset[int]:
+        """The sentence keys any of the concepts occurs in (rules share their lists: memoised)."""
+        cached = self.unions.get(concepts)
         if cached is None:
-            known = self.doc.sentence_keys  # noted by the matcher as it scanned
-            key = self.doc.sentence_key
-            cached = self.keyed[concept] = [
-                (known[hit.first] if hit.first in known else key(hit.first), hit)
-                for hit in self.found.get(concept, ())
-            ]
-        return cached
-
-    def sentences_of(self, concept: str) -> set[int]:
-        cached = self.sentences.get(concept)
-        if cached is None:
-            cached = self.sentences[concept] = {sentence for sentence, _ in self.by_sentence(concept)}
+            grouped = self.grouped
+            union: set[int] = set()
+            for concept in concepts:
+                sentences = grouped.get(concept)
+                if sentences is not None:
+                    union.update(sentences)
+            cached = self.unions[concepts] = frozenset(union)
         return cached
 
 
@@ -351,24 +398,22 @@ def _try(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
 
 
 def _in_a_sentence(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
-    shared: set[int] | None = None
+    shared: frozenset[int] | None = None
     for slot in rule.slots:
-        here: set[int] = set()
-        for concept in slot:
-            here |= evidence.sentences_of(concept)
+        here = evidence.sentences_of_any(slot)
         shared = here if shared is None else shared & here
         if not shared:
             return None
     assert shared is not None
-    for concept in rule.none_near:
-        if concept in evidence.found:
-            shared = shared - evidence.sentences_of(concept)
-            if not shared:
-                return None
-    by_sentence = evidence.by_sentence
+    if rule.none_near:
+        shared = shared - evidence.sentences_of_any(rule.none_near)
+        if not shared:
+            return None
+    grouped = evidence.grouped
+    nothing: dict[int, list[Hit]] = {}
     for sentence in sorted(shared):
         in_sentence = [
-            [hit for concept in slot for key, hit in by_sentence(concept) if key == sentence]
+            [hit for concept in slot for hit in grouped.get(concept, nothing).get(sentence, ())]
             for slot in rule.slots
         ]
         if rule.within is None:
@@ -382,11 +427,15 @@ def _in_a_sentence(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
 def _in_a_window(within: int, slots: list[list[Hit]], excluded: list[Hit]) -> list[Hit] | None:
     tagged = sorted(
         ((hit.first, number, hit) for number, slot in enumerate(slots) for hit in slot),
-        key=lambda item: (item[0], item[1]),
+        key=_FIRST_AND_SLOT,
     )
     needed = len(slots)
+    size = len(tagged)
     for start, (first, _, _) in enumerate(tagged):
-        window = [item for item in tagged[start:] if item[0] - first <= within]
+        stop = start
+        while stop < size and tagged[stop][0] - first <= within:  # sorted: the window ends here
+            stop += 1
+        window = tagged[start:stop]
         if len({number for _, number, _ in window}) < needed:
             continue
         low, high = first - within, window[-1][0] + within
@@ -404,8 +453,12 @@ def _keep(hits: Iterable[Hit]) -> list[Hit]:
         if seen < _MATCHES_PER_CONCEPT:
             counts[hit.concept] = seen + 1
             kept.append(hit)
-    kept.sort(key=lambda hit: (hit.first, hit.last, hit.concept))
+    kept.sort(key=_POSITION)
     return kept
+
+
+_FIRST_AND_SLOT = itemgetter(0, 1)
+_POSITION = attrgetter("first", "last", "concept")
 
 
 def build_ruleset(source: Source) -> RuleSet:

@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate, product
-from operator import attrgetter
+from itertools import product
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -61,9 +62,12 @@ class TermEntry:
         return not self.regex and self.term.rstrip().endswith("*")
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A term found in a document: token indexes ``first..last`` (inclusive), original span."""
+class Hit(NamedTuple):
+    """A term found in a document: token indexes ``first..last`` (inclusive), original span.
+
+    A named tuple rather than a dataclass: a relevant post makes dozens and they are
+    built on the hot path.
+    """
 
     concept: str
     term: str
@@ -197,15 +201,176 @@ def compile_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"(?<![^ ])(?:{pattern})(?![^ ])")
 
 
+def _strip_lookbehinds(pattern: str) -> str:
+    """The pattern without the lookbehind assertions it starts with (a looser pattern)."""
+    rest = pattern
+    while rest.startswith(("(?<!", "(?<=")):
+        depth = 0
+        in_class = False
+        index = 0
+        while index < len(rest):
+            char = rest[index]
+            if char == "\\":
+                index += 2
+                continue
+            if in_class:
+                in_class = char != "]"
+            elif char == "[":
+                in_class = True
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if not depth:
+                    break
+            index += 1
+        if depth:
+            return pattern  # unbalanced: leave it alone
+        rest = rest[index + 1 :]
+    return rest or pattern
+
+
+def _required_literal(pattern: str) -> str | None:
+    """The longest run of literal characters every match of the pattern contains (>= 2)."""
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    literal = re._constants.LITERAL  # type: ignore[attr-defined]
+    best = run = ""
+    for op, value in parsed:
+        if op is literal:
+            run += chr(value)
+            best = max(best, run, key=len)
+        else:
+            run = ""
+    return best if len(best) >= 2 else None
+
+
+def _literal_prefix(items: list[tuple[object, Any]]) -> str:
+    literal = re._constants.LITERAL  # type: ignore[attr-defined]
+    prefix = ""
+    for op, value in items:
+        if op is not literal:
+            break
+        prefix += chr(value)
+    return prefix
+
+
+def _first_literals(pattern: str) -> tuple[str, ...] | None:
+    """Literals one of which every match starts with (its first group's alternatives), or None."""
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    constants = re._constants  # type: ignore[attr-defined]
+    items = [item for item in parsed if item[0] not in (constants.ASSERT, constants.ASSERT_NOT)]
+    if not items:
+        return None
+    op, value = items[0]
+    if op is constants.LITERAL:
+        return (_literal_prefix(items),)
+    if op is constants.SUBPATTERN and not value[1] & (re.IGNORECASE | re.VERBOSE):
+        inner = list(value[-1])
+        if len(inner) == 1 and inner[0][0] is constants.BRANCH:
+            prefixes = tuple(_literal_prefix(list(branch)) for branch in inner[0][1][1])
+        else:
+            prefixes = (_literal_prefix(inner),)
+        if all(prefixes):
+            return tuple(sorted(set(prefixes)))
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _RegexTerm:
+    """A regex term compiled for a fast scan of one stream.
+
+    ``finder`` (the pattern without its leading lookbehinds and without the word-start
+    check) finds candidate starts quickly; ``whole`` (``compile_regex``) confirms each one,
+    so the matches are exactly those of ``whole.finditer``. A stream without ``required``
+    cannot match at all.
+    """
+
+    entry: TermEntry
+    whole: re.Pattern[str]
+    finder: re.Pattern[str] | None  # None: the pattern can match empty, use whole.finditer
+    required: str | None
+    #: literals a match starts with (one of them, at a word start): candidates without a search
+    starts: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, entry: TermEntry) -> _RegexTerm:
+        pattern = fold_letters(entry.term)
+        whole = compile_regex(pattern)
+        finder: re.Pattern[str] | None = re.compile(f"(?:{_strip_lookbehinds(pattern)})(?![^ ])")
+        assert finder is not None
+        if finder.search(" ") is not None or re.compile(pattern).fullmatch("") is not None:
+            finder = None
+        starts = _first_literals(pattern) if finder is not None else None
+        return cls(entry, whole, finder, _required_literal(pattern), starts)
+
+    def spans(self, stream: str) -> Iterator[tuple[int, int]]:
+        """``(start, end)`` of every match of ``whole`` in the stream, as ``finditer`` finds them."""
+        if self.required is not None and self.required not in stream:
+            return
+        if self.finder is None:
+            for found in self.whole.finditer(stream):
+                yield found.span()
+            return
+        match = self.whole.match
+        if self.starts is not None:
+            yield from self._spans_from_starts(stream)
+            return
+        search = self.finder.search
+        position = 0
+        while True:
+            candidate = search(stream, position)
+            if candidate is None:
+                return
+            start = candidate.start()
+            confirmed = match(stream, start)
+            if confirmed is None:
+                position = start + 1
+                continue
+            end = confirmed.end()
+            yield start, end
+            position = end if end > start else start + 1
+
+    def _spans_from_starts(self, stream: str) -> Iterator[tuple[int, int]]:
+        """Like ``spans``, trying ``whole`` only where a word begins with one of ``starts``."""
+        assert self.starts is not None
+        candidates: set[int] = set()
+        for literal in self.starts:
+            needle = " " + literal
+            found = stream.find(needle)
+            while found >= 0:
+                candidates.add(found + 1)
+                found = stream.find(needle, found + 1)
+        match = self.whole.match
+        position = 0
+        for start in sorted(candidates):
+            if start < position:
+                continue
+            found_match = match(stream, start)
+            if found_match is not None:
+                end = found_match.end()
+                yield start, end
+                position = end if end > start else start + 1
+
+
 class Matcher:
     """Every term of every concept compiled into one automaton; ``scan`` is one pass."""
 
     def __init__(self, entries: Iterable[TermEntry]) -> None:
         prepared: list[tuple[TermEntry, tuple[str, ...]]] = []
-        regexes: list[tuple[TermEntry, re.Pattern[str]]] = []
+        regexes: list[_RegexTerm] = []
         for entry in entries:
             if entry.regex:
-                regexes.append((entry, compile_regex(fold_letters(entry.term))))
+                regexes.append(_RegexTerm.of(entry))
                 continue
             words = term_words(entry.term)
             if words:
@@ -251,8 +416,8 @@ class Matcher:
             automaton.make_automaton()
         self._automaton = automaton
         self._empty = not keys
+        self._exact = any(key.exact for bucket in keys.values() for key in bucket)
         self._regexes = tuple(regexes)
-        self._any_regex = re.compile("|".join(f"(?:{rx.pattern})" for _, rx in regexes)) if regexes else None
         self.size = len(prepared) + len(regexes)
         self._keys = keys
         self._memo_key = f"canonical:{id(self)}"
@@ -287,7 +452,7 @@ class Matcher:
         A screen before ``scan``: a post with none of a rule set's relevance triggers cannot
         be relevant, so its hits are never needed. Regex terms are not screened (True).
         """
-        if self._any_regex is not None and any(entry.concept in concepts for entry, _ in self._regexes):
+        if any(regex.entry.concept in concepts for regex in self._regexes):
             return True
         screen = self._screens.get(concepts, False)
         if screen is False:
@@ -357,8 +522,8 @@ class Matcher:
     def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[ahocorasick.Automaton | None, int]:
         bit = {concept: 1 << number for number, concept in enumerate(concepts)}
         regex_bits = 0
-        for entry, _ in self._regexes:
-            regex_bits |= bit.get(entry.concept, 0)
+        for regex in self._regexes:
+            regex_bits |= bit.get(regex.entry.concept, 0)
         automaton = ahocorasick.Automaton()
         for pattern, bucket in self._keys.items():
             sure = maybe = 0
@@ -389,77 +554,78 @@ class Matcher:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""
         if not doc.parts:
             return []
-        hits: list[Hit] = [] if self._any_regex is None else self._scan_regexes(doc)
+        hits: list[Hit] = self._scan_regexes(doc) if self._regexes else []
         if self._empty:
             hits.sort(key=_ORDER)
             return hits
         stream = self.canonical(doc)
-        located: dict[int, tuple[int, int, int, int]] = {}
-        ends: dict[int, int] = {}
+        found = [(end - length + 1, keys) for end, (length, keys) in self._automaton.iter(stream)]
+        if not found:
+            hits.sort(key=_ORDER)
+            return hits
+        found.sort(key=_START)  # by the key's leading space: word counts grow as we go
         keys_of = doc.sentence_keys
-        span = doc.span
         count = stream.count
-        append = hits.append
-        for end, (length, keys) in self._automaton.iter(stream):
-            start = end - length + 1  # the key's leading space
-            place = located.get(start)
-            if place is None:
-                slot = count(" ", 0, start)  # index in doc.words (marks included)
-                marks = count(SENTENCE, 0, start)  # LINE is spelled SENTENCE here
+        located: list[tuple[int, int, tuple[_Key, ...]]] = []  # (slot, first token, keys)
+        needed: set[int] = set()
+        previous = slot = marks = 0
+        first = -1
+        for start, keys in found:
+            if start != previous or first < 0:
+                slot += count(" ", previous, start)  # index in doc.words (marks included)
+                marks += count(SENTENCE, previous, start)  # LINE is spelled SENTENCE here
+                previous = start
                 first = slot - marks
                 keys_of[first] = marks
-                head, tail = span(first)
-                ends[first] = tail
-                place = located[start] = (slot, first, head, tail)
-            slot, first, head, tail = place
+                needed.add(first)
+            located.append((slot, first, keys))
+            for key in keys:
+                if key.size > 1:
+                    needed.add(first + key.size - 1)
+        spans = doc.spans(needed)
+        words = doc.words if self._exact else None
+        append = hits.append
+        for slot, first, keys in located:
+            head = spans[first][0]
             for key in keys:
                 size = key.size
-                if size == 1:
-                    if key.exact and doc.words[slot] != key.words[0]:
+                if key.exact:
+                    assert words is not None
+                    if (
+                        (words[slot] != key.words[0])
+                        if size == 1
+                        else (tuple(words[slot : slot + size]) != key.words)
+                    ):
                         continue
-                    append(Hit(key.concept, key.term, first, first, head, tail))
-                    continue
-                if key.exact and tuple(doc.words[slot : slot + size]) != key.words:
-                    continue
                 last = first + size - 1
-                finish = ends.get(last)
-                if finish is None:
-                    finish = ends[last] = span(last)[1]
-                append(Hit(key.concept, key.term, first, last, head, finish))
+                append(Hit(key.concept, key.term, first, last, head, spans[last][1]))
         hits.sort(key=_ORDER)
         return hits
 
     def _scan_regexes(self, doc: Document) -> list[Hit]:
-        assert self._any_regex is not None
+        """The hits of every regex term: each term's own whole-word matches in the stream."""
         stream = " " + doc.stream + " "
-        words = doc.stream.split(" ")
-        slot_at = dict(
-            zip(accumulate(map(_one_more, map(len, words)), initial=1), range(len(words)), strict=False)
-        )
-        token_of_slot = doc.layout()[0]
+        count = stream.count
+        keys_of = doc.sentence_keys
         hits: list[Hit] = []
-        for found in self._any_regex.finditer(stream):
-            start, end = found.span()
-            text = found.group()
-            if start == end or start not in slot_at or text[0] in MARKS or text[-1] in MARKS:
-                continue  # empty, inside a word, or on a sentence mark: not a match of words
-            slot = slot_at[start]
-            first = token_of_slot[slot]
-            last = token_of_slot[slot + text.count(" ")]
-            for entry, regex in self._regexes:
-                if regex.fullmatch(stream, start, end) and last >= first:
+        for regex in self._regexes:
+            for start, end in regex.spans(stream):
+                if start == end or stream[start] in MARKS or stream[end - 1] in MARKS:
+                    continue  # empty, or on a sentence mark: not a match of words
+                if stream[start - 1] != " " or stream[start] == " ":
+                    continue  # not at the start of a word
+                slot = count(" ", 0, start) - 1  # index in doc.words (marks included)
+                marks = count(SENTENCE, 0, start) + count(LINE, 0, start)
+                first = slot - marks
+                last_slot = slot + count(" ", start, end)
+                last = last_slot - marks - count(SENTENCE, start, end) - count(LINE, start, end)
+                if last >= first:
+                    keys_of[first] = marks
+                    entry = regex.entry
                     hits.append(
                         Hit(entry.concept, entry.term, first, last, doc.span(first)[0], doc.span(last)[1])
                     )
         return hits
-
-
-_one_more = (1).__add__
-
-
-def _slot_at(words: list[str]) -> dict[int, int]:
-    """Start position in ``" " + " ".join(words) + " "`` of each word -> its index."""
-    return dict(zip(accumulate(map(_one_more, map(len, words)), initial=1), range(len(words)), strict=False))
 
 
 class _WordCache(dict[str, str]):
@@ -500,3 +666,4 @@ class _ChunkCache(dict[str, str]):
 
 
 _ORDER = attrgetter("first", "last", "concept", "term")
+_START = itemgetter(0)

@@ -17,12 +17,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, count
 from operator import add, not_, sub
 
-__all__ = ["LINE", "MARKS", "SENTENCE", "Document", "Token", "fold_letters", "normalise", "tokenise"]
+__all__ = [
+    "DROP",
+    "LINE",
+    "MARKS",
+    "SENTENCE",
+    "TABLE",
+    "Document",
+    "Token",
+    "fold_letters",
+    "normalise",
+    "tokenise",
+]
 
 #: Pseudo-words in a document's normalised stream: the end of a sentence (``. ! ? ؟ ;``) and
 #: a line break (two in a row: a paragraph break). Both are whitespace to ``str.split``, so
@@ -82,6 +93,9 @@ def _build_table() -> dict[int, str | None]:
 
 
 _TABLE = _build_table()
+#: The letter folding table and the pattern of what normalisation drops (for the prefilter).
+TABLE: dict[int, str | None] = _TABLE
+DROP = _DROP
 
 
 def _step(text: str) -> str:
@@ -243,7 +257,7 @@ def chunk_stream(chunk: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A tokenised text: the original ``text`` and its ``tokens`` (built on first use).
+    """A tokenised text: the original ``text`` and its ``tokens`` (all built on first use).
 
     ``parts`` are the whitespace-separated chunks of the text with a line-break mark
     between lines; each chunk holds zero or more words. ``stream`` is the normalised
@@ -251,8 +265,15 @@ class Document:
     """
 
     text: str
-    parts: tuple[str, ...] = field(repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The whitespace-separated chunks, with a line-break mark between lines (cut on first use)."""
+        cached = self._cache.get("parts")
+        if cached is None:
+            cached = self._cache["parts"] = _parts(self.text)
+        return cached  # type: ignore[return-value]
 
     @property
     def memo(self) -> dict[str, object]:
@@ -306,6 +327,23 @@ class Document:
             base -= 2 * spelled.count(_NEWLINE, 0, base)
         start, end = _CHUNKS[self.parts[part]].spans[inner]
         return base + start, base + end
+
+    def spans(self, indexes: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """``span`` of many tokens at once (one call: the matcher needs dozens per post)."""
+        counts = self._token_counts()
+        positions, spelled = self._spelled_starts()
+        parts = self.parts
+        chunks = _CHUNKS
+        found: dict[int, tuple[int, int]] = {}
+        for index in indexes:
+            part = bisect_right(counts, index)
+            inner = index - (counts[part - 1] if part else 0)
+            base = positions[part]
+            if spelled is not None:  # each newline before was spelled two characters longer
+                base -= 2 * spelled.count(_NEWLINE, 0, base)
+            start, end = chunks[parts[part]].spans[inner]
+            found[index] = (base + start, base + end)
+        return found
 
     def layout(self, words: list[str] | None = None) -> tuple[list[int], list[int]]:
         """``slot -> token index`` over ``words`` (marks included) and ``token -> sentence key``.
@@ -488,4 +526,4 @@ def tokenise(text: str) -> Document:
     Hyphens, apostrophes, quotes and punctuation separate tokens; ``. ! ? ؟ ;`` and line
     breaks end a sentence, a blank line ends a paragraph.
     """
-    return Document(text, _parts(text))
+    return Document(text)

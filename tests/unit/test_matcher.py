@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.rules.matcher import Hit, Matcher, TermEntry
+from bot.rules.engine import load_ruleset
+from bot.rules.matcher import (
+    Hit,
+    Matcher,
+    TermEntry,
+    _first_literals,
+    _RegexTerm,
+    _required_literal,
+    _strip_lookbehinds,
+)
 from bot.rules.text import tokenise
 
 #: Every row of shared/reference/matching-caveats.md: keyword, text, does our matcher match,
@@ -208,3 +220,65 @@ def test_presence_of_exact_and_regex_terms_is_only_possible() -> None:
     sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS)
     assert (_mask({"convoy"}), _mask({"convoy", "r"})) in sentences
     assert (_mask({"attack"}), _mask({"attack", "r"})) in sentences
+
+
+# -- regex terms: each term's own whole-word matches, found fast ------------------------
+
+_SHIPPED_REGEXES = [
+    entry
+    for entry in load_ruleset(Path(__file__).resolve().parents[2] / "config" / "rules").entries
+    if entry.regex
+]
+_PATTERNS = [
+    *(entry.term for entry in _SHIPPED_REGEXES),
+    "(?<!not )hit",
+    "(?<=the )convoy",
+    "(a|an) (ied|bomb)",
+    "ied|convoy",
+    "(x)?",  # can match empty: falls back to finditer
+    "[0-9]+ killed",
+    "(?i:IED)",
+]
+_STREAM_WORDS = [
+    "if", "diff", "would", "could", "not", "expect", "expected", "to", "reach", "2019", "2021", "in", "since",
+    "hit", "struck", "the", "a", "an", "base", "us", "ied", "bomb", "convoy", "12", "attacks", "killed", "x",
+    "هدنه", "بالهدنه", "منذ", "اذا", "ما", "عثر", "علي", "عبوه", "استهداف", "قاعده", "\x1e", "\x1f",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("pattern", _PATTERNS)
+def test_regex_term_spans_are_exactly_finditer(pattern: str) -> None:
+    """The fast scan of a regex term finds exactly the whole-word matches finditer finds."""
+    term = _RegexTerm.of(TermEntry("c", pattern, regex=True))
+    rng = random.Random(pattern)
+    for _ in range(300):
+        stream = " " + " ".join(rng.choice(_STREAM_WORDS) for _ in range(rng.randint(0, 25))) + " "
+        assert list(term.spans(stream)) == [found.span() for found in term.whole.finditer(stream)], stream
+
+
+def test_regex_term_helpers() -> None:
+    """Leading lookbehinds are stripped, a required literal and the first literals are found."""
+    assert _strip_lookbehinds("(?<!clear )(?<!a (b) )if") == "if"
+    assert _strip_lookbehinds("(?<!x") == "(?<!x"  # unbalanced: left alone
+    assert _strip_lookbehinds("(?<!x)") == "(?<!x)"  # nothing would be left
+    assert _required_literal("(?<!ما )(و|ف)?اذا") == "اذا"
+    assert _required_literal("(a|b) c") == " c"
+    assert _required_literal("(a|b) (c|d)") is None
+    assert _required_literal("(?i)convoy") is None  # case-insensitive: a literal check would be wrong
+    assert _first_literals("(?i:ied) x") is None
+    assert _first_literals("(struck|hit) (a )?base") == ("hit", "struck")
+    assert _first_literals("(?<!not )hit") == ("hit",)
+    assert _first_literals("[0-9]+ killed") is None
+    assert _first_literals("(a|b*c)") is None  # an alternative without a literal start
+
+
+def test_overlapping_regex_terms_each_find_their_own_matches() -> None:
+    """Two regex terms whose matches overlap both hit (one combined pattern would drop one)."""
+    matcher = Matcher(
+        [
+            TermEntry("trend", "(in|since) (2019|2020)", regex=True),
+            TermEntry("year", "2019 to 2021", regex=True),
+        ]
+    )
+    concepts = {hit.concept for hit in matcher.scan(tokenise("since 2019 to 2021 attacks rose"))}
+    assert concepts == {"trend", "year"}

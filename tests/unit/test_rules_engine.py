@@ -229,14 +229,17 @@ def test_hit_concepts_sorted_in_scan_order(shipped: RuleSet) -> None:
 
 def _corpus_texts() -> list[str]:
     texts: list[str] = []
-    for name in ("rules_holdout.jsonl", "rules_holdout2.jsonl"):
-        path = ROOT / "tests" / "data" / name
+    paths = [
+        ROOT.parent / "shared" / "eval" / "dev.jsonl",
+        *sorted((ROOT / "tests" / "data").glob("*.jsonl")),
+    ]
+    for path in paths:
         texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
     return texts
 
 
 def test_screened_classification_equals_the_full_one(shipped: RuleSet) -> None:
-    """classify_doc (screen first) gives exactly evaluate(scan) on real posts and on noise."""
+    """classify_doc (prefilter, screen, then scan) gives exactly evaluate(scan) on every labelled post."""
     texts = [*_corpus_texts(), "weather today", "", "a convoy", "US forces", "تحذير"]
     screened = 0
     for text in texts:

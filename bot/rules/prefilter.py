@@ -1,0 +1,221 @@
+"""A literal prefilter: which concepts *may* occur in a text, without tokenising it.
+
+Most posts a channel carries cannot make any relevance rule fire. Finding that out with the
+tokeniser and the matcher costs a split of the whole text and a dictionary probe per word;
+the prefilter instead folds the text with a handful of C-level string operations and runs
+one Aho-Corasick pass over it, looking for a *key* of every term: a piece of one of the
+term's words that every token the matcher could read as that word contains (Hyperscan's
+"literal prefilter", in Python).
+
+Why a key is always inside such a token: the matcher reads a token as a vocabulary word
+either as it is, or by removing proclitics and endings and then at most adding the
+article ال in front or one restored letter at the end (ه for ت/ات, ``y`` for ``-ies``,
+``e`` for ``-ed``/``-ing``). So the word without a leading ال and without a final ه, ``e``
+or ``y`` is a substring of the token. Exact terms are themselves, a wildcard's stem is a
+prefix of the token's reading (the same argument holds), and regex terms are not screened
+(their concept is always possible).
+
+The folded text keeps the rare spellings that the full normaliser would fold (ٱ, Persian
+letters, Eastern digits); instead, every key is also added in those spellings. A text that
+is not NFKC-normalised (presentation forms, ligatures, full-width letters) is normalised
+in full first. The result is a *superset*: ``possible(text)`` has the bit of every concept
+``Matcher.scan`` would find in ``tokenise(text)`` (a property test checks it), and maybe more.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from itertools import product
+from types import ModuleType
+
+import ahocorasick
+
+from bot.rules.matcher import TermEntry, term_words
+from bot.rules.text import DROP, TABLE, normalise
+
+hyperscan: ModuleType | None
+try:  # optional: x86-64 Linux wheels bundle the library; elsewhere pyahocorasick does it
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None
+
+__all__ = ["Prefilter", "screen_text", "term_key"]
+
+#: Letters the screen text folds itself (the frequent ones); the rest get key variants.
+_FOLDED = (
+    ("\u0623", "\u0627"),
+    ("\u0625", "\u0627"),
+    ("\u0622", "\u0627"),
+    ("\u0649", "\u064a"),
+    ("\u0629", "\u0647"),
+)
+_FOLDED_SOURCES = frozenset(source for source, _ in _FOLDED)
+#: letter -> every character the normaliser folds into it that the screen text leaves alone
+_SPELLINGS: dict[str, tuple[str, ...]] = {}
+for _code, _target in TABLE.items():
+    if _target is not None and chr(_code) not in _FOLDED_SOURCES:
+        _SPELLINGS[_target] = (*_SPELLINGS.get(_target, ()), chr(_code))
+#: At most this many spellings of one key (a longer word keeps its least ambiguous piece).
+_MAX_SPELLINGS = 256
+_ARTICLE = "\u0627\u0644"  # ال
+_RESTORED = frozenset("\u0647ey")  # ه e y: a letter a reading may add at the end
+
+
+def screen_text(text: str) -> str:
+    """The text folded cheaply for the prefilter (``normalise`` minus the rare letter folds)."""
+    if text.isascii():
+        return text.lower()
+    if not unicodedata.is_normalized("NFKC", text):
+        return normalise(text)
+    folded = DROP.sub("", text.casefold())
+    for source, target in _FOLDED:
+        if source in folded:
+            folded = folded.replace(source, target)
+    return folded
+
+
+def _word_key(word: str) -> str:
+    """The part of a vocabulary word that every token read as it contains."""
+    if word.startswith(_ARTICLE) and len(word) > len(_ARTICLE):
+        word = word[len(_ARTICLE) :]
+    if len(word) > 1 and word[-1] in _RESTORED:
+        word = word[:-1]
+    return word
+
+
+def _spellings(key: str) -> int:
+    total = 1
+    for char in key:
+        total *= 1 + len(_SPELLINGS.get(char, ()))
+    return total
+
+
+def _least_ambiguous(key: str) -> str:
+    """The longest piece of a key with at most ``_MAX_SPELLINGS`` spellings."""
+    if _spellings(key) <= _MAX_SPELLINGS:
+        return key
+    best = ""
+    for start in range(len(key)):
+        for end in range(len(key), start + len(best), -1):
+            if _spellings(key[start:end]) <= _MAX_SPELLINGS:
+                best = key[start:end]
+                break
+    return best
+
+
+def term_key(entry: TermEntry) -> str | None:
+    """The key of a term: its longest word key (None: the term cannot be screened)."""
+    if entry.regex:
+        return None
+    words = [word.rstrip("*") for word in term_words(entry.term.rstrip().rstrip("*"))]
+    keys = [_least_ambiguous(_word_key(word)) for word in words if word]
+    best = max(keys, key=len, default="")
+    return best or None
+
+
+def _spelled(key: str) -> Iterable[str]:
+    """The key in every spelling the screen text may hold it in."""
+    options = [(char, *_SPELLINGS.get(char, ())) for char in key]
+    return ("".join(letters) for letters in product(*options))
+
+
+def _collect(ident: int, _start: int, _end: int, _flags: int, found: object) -> None:
+    assert isinstance(found, list)
+    found.append(ident)
+
+
+class _Hyperscan:
+    """The keys as one Hyperscan literal database (each key set reported once per scan)."""
+
+    def __init__(self, masks: Mapping[str, int]) -> None:
+        assert hyperscan is not None
+        kinds = sorted(set(masks.values()))
+        number = {mask: index for index, mask in enumerate(kinds)}
+        self.kinds = kinds
+        self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self.database.compile(
+            expressions=[key.encode("utf-8") for key in masks],
+            ids=[number[mask] for mask in masks.values()],
+            elements=len(masks),
+            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            literal=True,
+        )
+        self._local = threading.local()
+
+    def found(self, text: str) -> int:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:  # a scratch space per thread (Hyperscan's rule)
+            assert hyperscan is not None
+            scratch = self._local.scratch = hyperscan.Scratch(self.database)
+        found: list[int] = []
+        self.database.scan(
+            text.encode("utf-8", "surrogatepass"),
+            match_event_handler=_collect,
+            context=found,
+            scratch=scratch,
+        )
+        mask = 0
+        for ident in found:
+            mask |= self.kinds[ident]
+        return mask
+
+
+class Prefilter:
+    """One pass over the folded text for the keys of some concepts' terms.
+
+    Hyperscan's literal matcher when it is installed (x86-64 Linux wheels), else a
+    pyahocorasick automaton (the same answer, about three times slower).
+    """
+
+    def __init__(
+        self, concepts: Mapping[str, Iterable[TermEntry]], order: tuple[str, ...], *, engine: str = "auto"
+    ) -> None:
+        bit = {concept: 1 << number for number, concept in enumerate(order)}
+        always = 0
+        masks: dict[str, int] = {}
+        for concept, entries in concepts.items():
+            mask = bit.get(concept, 0)
+            if not mask:
+                continue
+            for entry in entries:
+                key = term_key(entry)
+                if key is None:
+                    always |= mask
+                    continue
+                for spelling in _spelled(key):
+                    masks[spelling] = masks.get(spelling, 0) | mask
+        if engine not in ("auto", "hyperscan", "aho-corasick"):
+            raise ValueError(f"unknown prefilter engine {engine!r}")
+        if engine == "hyperscan" and hyperscan is None:
+            raise ValueError("hyperscan is not installed")
+        self.always = always
+        self.keys = len(masks)
+        self._automaton: ahocorasick.Automaton | None = None
+        self._hyperscan: _Hyperscan | None = None
+        self.engine = "none"
+        if not masks:
+            return
+        if engine != "aho-corasick" and hyperscan is not None:
+            self._hyperscan = _Hyperscan(masks)
+            self.engine = "hyperscan"
+            return
+        automaton = ahocorasick.Automaton()
+        for spelling, mask in masks.items():
+            automaton.add_word(spelling, mask)
+        automaton.make_automaton()
+        self._automaton = automaton
+        self.engine = "aho-corasick"
+
+    def possible(self, text: str) -> int:
+        """A bit mask (over ``order``) of the concepts that may occur in ``text``."""
+        found = self.always
+        if not text:
+            return found
+        if self._hyperscan is not None:
+            return found | self._hyperscan.found(screen_text(text))
+        if self._automaton is not None:
+            for _end, mask in self._automaton.iter(screen_text(text)):
+                found |= mask
+        return found

@@ -1,0 +1,226 @@
+"""The literal prefilter: a superset of the concepts the matcher finds, in any spelling, on both engines."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.rules.engine import RuleSet, load_ruleset
+from bot.rules.matcher import TermEntry
+from bot.rules.prefilter import Prefilter, screen_text, term_key
+from bot.rules.text import normalise, tokenise
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = load_ruleset(ROOT / "config" / "rules")
+ORDER = tuple(sorted(SHIPPED.concepts))
+CONCEPTS = dict(SHIPPED.concepts)
+PREFILTER = Prefilter(CONCEPTS, ORDER)
+PREFILTER_AHO = Prefilter(CONCEPTS, ORDER, engine="aho-corasick")
+BIT = {concept: 1 << number for number, concept in enumerate(ORDER)}
+
+try:
+    import hyperscan  # noqa: F401
+
+    HAVE_HYPERSCAN = True
+except ImportError:  # pragma: no cover - depends on the platform
+    HAVE_HYPERSCAN = False
+
+
+def _found(text: str) -> set[str]:
+    return {hit.concept for hit in SHIPPED.matcher.scan(tokenise(text))}
+
+
+def _possible(prefilter: Prefilter, text: str) -> set[str]:
+    mask = prefilter.possible(text)
+    return {concept for concept, bit in BIT.items() if mask & bit}
+
+
+def _assert_superset(text: str) -> None:
+    found = _found(text)
+    for prefilter in (PREFILTER, PREFILTER_AHO):
+        missing = found - _possible(prefilter, text)
+        assert not missing, (text, prefilter.engine, missing)
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("رتل", "convoy"),
+        ("أرتال القوات", "convoy"),
+        ("استهداف والرتل", "convoy"),
+        ("للرتل", "convoy"),
+        ("رتـــل", "convoy"),  # tatweel inside the word
+        ("رَتَل", "convoy"),  # diacritics
+        ("ر\u200fتل", "convoy"),  # an RTL mark inside the word
+        ("ﺭﺗﻞ", "convoy"),  # presentation forms: not NFKC, normalised in full
+        ("قافلة", "convoy"),
+        ("قافله", "convoy"),
+        ("ڨافلة", "convoy"),  # a Maghrebi qaf: folded by normalise, a key spelling here
+        ("بعبوة ناسفة", "ied"),
+        ("بعبوتين", "ied"),
+        ("عبواتها", "ied"),
+        ("CONVOYS", "convoy"),
+        ("ＣＯＮＶＯＹ", "convoy"),  # full-width letters
+        ("convoy's", "convoy"),
+        ("IEDs", "ied"),
+    ],
+)
+def test_every_spelling_of_a_term_is_possible(text: str, concept: str) -> None:
+    """Affixed, variant, marked and unnormalised spellings keep the concept possible."""
+    assert concept in _found(text), "the matcher itself must find it (test premise)"
+    for prefilter in (PREFILTER, PREFILTER_AHO):
+        assert concept in _possible(prefilter, text), (text, prefilter.engine)
+
+
+def test_plain_news_rules_out_the_convoy_concepts() -> None:
+    """Plain news holds no convoy or weapon key; the empty text only the regex concepts."""
+    regex_only = {entry.concept for entry in SHIPPED.entries if entry.regex}
+    possible = _possible(PREFILTER, "The weather in Basra is hot today.")
+    assert not possible & {"convoy", "ied", "attack", "trucks"}
+    assert _possible(PREFILTER, "") == regex_only
+
+
+def test_regex_terms_make_their_concept_always_possible() -> None:
+    """A regex term cannot be screened: its concept is always possible."""
+    prefilter = Prefilter(
+        {"a": (TermEntry("a", "x+y", regex=True),), "b": (TermEntry("b", "zzz"),)}, ("a", "b")
+    )
+    assert prefilter.possible("nothing here") == 0b01
+    assert prefilter.possible("zzz") == 0b11
+
+
+@pytest.mark.parametrize(
+    ("term", "key"),
+    [
+        ("الموصل", "موصل"),  # للموصل holds no ال
+        ("عبوة", "عبو"),  # عبوتها holds no ه
+        ("supply", "suppl"),  # supplies
+        ("strike", "strik"),  # striking
+        ("column of trucks", "column"),  # the longest word
+        ("استهدف*", "استهدف"),
+        ("bomb*", "bomb"),
+    ],
+)
+def test_term_keys(term: str, key: str) -> None:
+    """A term's key is a piece of its longest word every reading of it contains."""
+    assert term_key(TermEntry("c", term)) == key
+
+
+def test_regex_terms_have_no_key() -> None:
+    """Regex terms are not screened."""
+    assert term_key(TermEntry("c", "a|b", regex=True)) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Convoy HIT", "أُعلن عن استهداف رتلٍ", "قافلة ى", "ﻻ", "ＡＢＣ", "a\u0301", "İstanbul", "\ud800 lone"],
+)
+def test_screen_text_is_normalise_up_to_the_rare_letters(text: str) -> None:
+    """The cheap fold agrees with normalise once the rare letters are folded too."""
+    assert normalise(screen_text(text)) == normalise(text)
+
+
+def _corpus_texts() -> list[str]:
+    dev = (ROOT.parent / "shared" / "eval" / "dev.jsonl").read_text(encoding="utf-8")
+    texts = [json.loads(line)["text"] for line in dev.splitlines() if line]
+    for path in sorted((ROOT / "tests" / "data").glob("*.jsonl")):
+        texts += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return texts
+
+
+def test_superset_on_every_corpus() -> None:
+    """On every labelled post, each concept the matcher finds is possible (both engines agree)."""
+    for text in _corpus_texts():
+        _assert_superset(text)
+        assert PREFILTER.possible(text) == PREFILTER_AHO.possible(text), text
+
+
+@pytest.mark.skipif(not HAVE_HYPERSCAN, reason="hyperscan is not installed on this platform")
+def test_hyperscan_is_the_default_where_installed() -> None:
+    """Where the wheel exists the prefilter runs on Hyperscan."""
+    assert PREFILTER.engine == "hyperscan"
+    assert PREFILTER_AHO.engine == "aho-corasick"
+
+
+def test_unknown_engine_is_refused() -> None:
+    """A typo in the engine name is an error, not a silent fallback."""
+    with pytest.raises(ValueError, match="unknown prefilter engine"):
+        Prefilter(CONCEPTS, ORDER, engine="re2")
+
+
+_WORDS = sorted(
+    {word for entry in SHIPPED.entries if not entry.regex for word in entry.term.rstrip("*").split()}
+    | {"رتل", "عبوه", "قافله", "convoy", "IED", "supply", "الموصل", "قاعده"}
+)
+_PREFIXES = st.sampled_from(["", "", "", "و", "ف", "ب", "ل", "ال", "وال", "بال", "لل", "وب", "فبال"])
+_SUFFIXES = st.sampled_from(
+    ["", "", "", "ها", "هم", "ات", "ين", "ان", "ه", "ا", "s", "es", "ed", "ing", "'s"]
+)
+_VARIANTS = {
+    "ا": "أإآٱ",
+    "ي": "ىیې",
+    "ه": "ةھۀە",
+    "ك": "کڪگ",
+    "ب": "پ",
+    "ف": "ڤ",
+    "ق": "ڨ",
+    "ج": "چ",
+    "ز": "ژ",
+}
+_GAPS = st.sampled_from([" ", " ", ". ", "\n", "، ", "-", "\u200f", "/", "#"])
+
+
+@st.composite
+def _spelled_word(draw: st.DrawFn) -> str:
+    word = draw(_PREFIXES) + draw(st.sampled_from(_WORDS)) + draw(_SUFFIXES)
+    letters = []
+    for letter in word:
+        choices = _VARIANTS.get(letter)
+        swap = bool(choices) and draw(st.integers(0, 4)) == 0
+        letters.append(draw(st.sampled_from(choices)) if swap and choices else letter)
+        mark = draw(st.integers(0, 12))
+        if mark == 0:
+            letters.append("\u0640")  # tatweel
+        elif mark == 1:
+            letters.append("\u064e")  # fatha
+    spelled = "".join(letters)
+    case = draw(st.integers(0, 3))
+    if case == 0:
+        spelled = spelled.upper()
+    elif case == 1:
+        spelled = unicodedata.normalize("NFKD", spelled)
+    return spelled
+
+
+@given(st.lists(st.tuples(_spelled_word(), _GAPS), max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_superset_on_affixed_variant_spellings(pieces: list[tuple[str, str]]) -> None:
+    """Rule words with proclitics, endings, variant letters, marks and case: never screened out."""
+    _assert_superset("".join(word + gap for word, gap in pieces))
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_superset_on_any_text(text: str) -> None:
+    """Any string at all: the prefilter never misses a concept the matcher finds."""
+    _assert_superset(text)
+
+
+def test_ruleset_prefilter_only_screens_what_relevance_needs() -> None:
+    """Exclusion-only concepts are not keys (they never make a relevance rule possible)."""
+    ruleset: RuleSet = SHIPPED
+    needed = {
+        concept
+        for rule in ruleset.rules
+        if rule.category == "relevant"
+        for concept in (*rule.all_of, *rule.any_of)
+    }
+    assert "denial" not in needed
+    mask = ruleset._prefilter.possible("The ministry denied the report; no attack happened, it was fake.")
+    concepts = ruleset._screen.concepts
+    assert "denial" not in {concepts[i] for i in range(len(concepts)) if mask >> i & 1}
