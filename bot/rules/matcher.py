@@ -609,15 +609,17 @@ class Matcher:
         keys_of = doc.sentence_keys
         hits: list[Hit] = []
         for regex in self._regexes:
+            previous = slot = marks = 0  # running counts (matches come in order): linear
             for start, end in regex.spans(stream):
                 if start == end or stream[start] in MARKS or stream[end - 1] in MARKS:
                     continue  # empty, or on a sentence mark: not a match of words
                 if stream[start - 1] != " " or stream[start] == " ":
                     continue  # not at the start of a word
-                slot = count(" ", 0, start) - 1  # index in doc.words (marks included)
-                marks = count(SENTENCE, 0, start) + count(LINE, 0, start)
-                first = slot - marks
-                last_slot = slot + count(" ", start, end)
+                slot += count(" ", previous, start)  # (minus the leading space) index in doc.words
+                marks += count(SENTENCE, previous, start) + count(LINE, previous, start)
+                previous = start
+                first = slot - 1 - marks
+                last_slot = slot - 1 + count(" ", start, end)
                 last = last_slot - marks - count(SENTENCE, start, end) - count(LINE, start, end)
                 if last >= first:
                     keys_of[first] = marks

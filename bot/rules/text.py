@@ -312,35 +312,24 @@ class Document:
 
     def span(self, index: int) -> tuple[int, int]:
         """The original-text ``(start, end)`` of token ``index``."""
-        cache = self._cache
-        counts: list[int] | None = cache.get("counts")  # type: ignore[assignment]
-        if counts is None:
-            counts = self._token_counts()
-        located: tuple[list[int], str | None] | None = cache.get("spelled")  # type: ignore[assignment]
-        if located is None:
-            located = self._spelled_starts()
+        counts = self._token_counts()
         part = bisect_right(counts, index)
         inner = index - (counts[part - 1] if part else 0)
-        positions, spelled = located
-        base = positions[part]
-        if spelled is not None:  # each newline before was spelled two characters longer
-            base -= 2 * spelled.count(_NEWLINE, 0, base)
+        base = self._part_starts()[part]
         start, end = _CHUNKS[self.parts[part]].spans[inner]
         return base + start, base + end
 
     def spans(self, indexes: Iterable[int]) -> dict[int, tuple[int, int]]:
         """``span`` of many tokens at once (one call: the matcher needs dozens per post)."""
         counts = self._token_counts()
-        positions, spelled = self._spelled_starts()
+        starts = self._part_starts()
         parts = self.parts
         chunks = _CHUNKS
         found: dict[int, tuple[int, int]] = {}
         for index in indexes:
             part = bisect_right(counts, index)
             inner = index - (counts[part - 1] if part else 0)
-            base = positions[part]
-            if spelled is not None:  # each newline before was spelled two characters longer
-                base -= 2 * spelled.count(_NEWLINE, 0, base)
+            base = starts[part]
             start, end = chunks[parts[part]].spans[inner]
             found[index] = (base + start, base + end)
         return found
@@ -397,7 +386,7 @@ class Document:
         cached = self._cache.get("starts")
         if cached is None:
             positions, spelled = self._spelled_starts()
-            cached = self._cache["starts"] = [_original(position, spelled) for position in positions]
+            cached = self._cache["starts"] = _originals(positions, spelled)
         return cached  # type: ignore[return-value]
 
     def _spelled_starts(self) -> tuple[list[int], str | None]:
@@ -413,10 +402,12 @@ class Document:
             sentences: list[int] = []
             paragraphs: list[int] = []
             stream = self.stream
-            marks = 0
+            marks = spaces = previous = 0
             for run in _MARK_RUN.finditer(stream):
                 text = run.group()
-                index = stream.count(" ", 0, run.start()) - marks  # words before the run
+                spaces += stream.count(" ", previous, run.start())  # a running count: linear
+                previous = run.start()
+                index = spaces - marks  # words before the run
                 marks += (len(text) + 1) // 2
                 if not index or index == len(self):
                     continue
@@ -455,7 +446,7 @@ def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | No
     """Where every part starts, and the text those offsets are in (None: the original text).
 
     In the usual cases the offsets are prefix sums of lengths in the text with each newline
-    spelled " <mark> " (two characters longer; ``_original`` corrects an offset for the
+    spelled " <mark> " (two characters longer; ``_originals`` corrects the offsets for the
     newlines before it when it is needed).
     """
     if _NEWLINE not in text:
@@ -473,8 +464,18 @@ def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | No
     return _part_starts_by_line(text), None
 
 
-def _original(position: int, spelled: str | None) -> int:
-    return position if spelled is None else position - 2 * spelled.count(_NEWLINE, 0, position)
+def _originals(positions: list[int], spelled: str | None) -> list[int]:
+    """Offsets in the spelled text (ascending) back to the original: two less per newline before."""
+    if spelled is None:
+        return positions
+    originals: list[int] = []
+    newlines = previous = 0
+    count = spelled.count
+    for position in positions:  # a running count: linear in the text, however many newlines
+        newlines += count(_NEWLINE, previous, position)
+        previous = position
+        originals.append(position - 2 * newlines)
+    return originals
 
 
 def _part_starts_by_line(text: str) -> list[int]:
