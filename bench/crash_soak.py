@@ -11,11 +11,14 @@
 3. Lets a last run finish, then compares the two databases by content: every post, edit,
    classification, event and incident exactly once, and the same (ids and timestamps are
    not compared; incidents are compared by their details and their member events).
-4. With ``--digest``: runs ``convoywatch run --once`` with the file sink on the crash
-   database, killing it ``--digest-kills`` times during delivery, and checks that every
-   digest part is marked sent and was written to the sink exactly once.
+4. With ``--digest-kills N`` (default 50): runs ``convoywatch digest --send`` with the file
+   sink on the crash database, killing it N times, mostly right after the sink journalled a
+   write (so kills land between a part reaching the sink and being marked sent), and checks
+   every digest part against the sink two ways: files per message key and copies per body
+   text (duplicated, lost, wrong), plus the sink's write journal (resends the key absorbed).
 
     python -m bench.crash_soak --posts 20000 --kills 50
+    python -m bench.crash_soak --posts 4000 --kills 0 --digest-kills 50   # the digest part
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sqlite3
@@ -33,11 +37,13 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.generate import Spec, write_export, write_jsonl
+from bot.digest.senders import FileSender, key_tag
+from bot.store.outbox import part_key
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -286,11 +292,21 @@ def digest_command(db: Path) -> list[str]:
 @dataclass(slots=True)
 class DigestLog:
     kills: int = 0
+    kills_in_delivery: int = 0
     completed_runs: int = 0
     failed_runs: list[str] = field(default_factory=list)
 
 
-def _sink_count(sink: Path) -> int:
+def _journal_size(sink: Path) -> int:
+    """Bytes in the sink's write journal: it grows with every write attempt, resends included."""
+    try:
+        return (sink / FileSender.JOURNAL).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _sink_messages(sink: Path) -> int:
+    """Messages in the sink: grows when a new message's file is renamed into place."""
     try:
         return sum(1 for entry in os.scandir(sink) if entry.name.endswith(".html"))
     except FileNotFoundError:
@@ -298,20 +314,33 @@ def _sink_count(sink: Path) -> int:
 
 
 def digest_kill_loop(
-    db: Path, data_dir: Path, *, kills: int, rng: random.Random, verbose: bool, from_start_share: float = 0.3
+    db: Path,
+    data_dir: Path,
+    *,
+    kills: int,
+    rng: random.Random,
+    verbose: bool,
+    from_start_share: float = 0.3,
+    on_message_share: float = 0.5,
+    settle: float = 0.005,
+    deepest: int = 10,
 ) -> DigestLog:
-    """Run ``digest --send`` and SIGKILL it ``kills`` times: mostly a few milliseconds after it
-    wrote a message to the sink (between sending a part and marking it sent, or mid-way through
-    the next one), some at a random moment from its start (composing, committing). Each run
-    commits one more digest and delivers every pending part."""
+    """Run ``digest --send`` and SIGKILL it ``kills`` times: mostly 0 to ``settle`` seconds
+    after the sink saw its 1st to ``deepest``-th write attempt (the part is being written) or
+    new message (the part is written and about to be marked sent: the window a resend comes
+    from) of the run, the rest at a random moment from its start (composing, committing).
+    Each run commits one more digest and delivers every pending part."""
     log = DigestLog()
     sink = data_dir / "sent"
     longest = 3.0
     while log.kills < kills:
         from_start = rng.random() < from_start_share
+        on_message = rng.random() < on_message_share
         delay = rng.uniform(0.0, longest)
-        extra = rng.uniform(0.0, 0.01)
-        before = _sink_count(sink)
+        extra = rng.uniform(0.0, settle)
+        watch = _sink_messages if on_message else _journal_size
+        last = watch(sink)
+        nth, seen = rng.randint(1, deepest), 0
         started = time.monotonic()
         process = subprocess.Popen(
             digest_command(db), cwd=_code, env=digest_env(data_dir), stdout=subprocess.DEVNULL,
@@ -320,9 +349,11 @@ def digest_kill_loop(
         while process.poll() is None:
             if from_start and time.monotonic() - started >= delay:
                 break
-            if not from_start and _sink_count(sink) > before:
-                time.sleep(extra)
-                break
+            if not from_start and (now := watch(sink)) != last:
+                last, seen = now, seen + 1
+                if seen >= nth:
+                    time.sleep(extra)
+                    break
             time.sleep(0.0005)
         killed = False
         if process.poll() is None:
@@ -331,8 +362,10 @@ def digest_kill_loop(
         _out, err = process.communicate()
         if killed and process.returncode == -signal.SIGKILL:
             log.kills += 1
+            log.kills_in_delivery += not from_start
             if verbose:
-                how = f"{delay:.2f}s from start" if from_start else f"{extra * 1000:.1f} ms into delivery"
+                what = f"new message #{nth}" if on_message else f"write attempt #{nth}"
+                how = f"{delay:.2f}s from start" if from_start else f"{extra * 1000:.1f} ms after {what}"
                 print(f"digest kill {log.kills:3d} ({how}): {sent_parts(db)[1]} parts sent", file=sys.stderr)
         elif process.returncode == 0:
             log.completed_runs += 1
@@ -346,37 +379,130 @@ def digest_kill_loop(
     return log
 
 
-def sent_parts(db: Path) -> tuple[int, int, list[str]]:
-    """(parts, parts marked sent, bodies of the parts marked sent)."""
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """One outbox part as the database holds it."""
+
+    key: str
+    body: str
+    sent: bool
+
+
+def stored_parts(db: Path) -> list[StoredPart]:
+    """Every digest part with its message key (digest key, chat, seq), as the sender got it."""
     conn = sqlite3.connect(db)
     try:
-        rows = conn.execute("SELECT body, sent_at FROM digest_parts").fetchall()
+        rows = conn.execute(
+            "SELECT d.key, p.chat_id, p.seq, p.body, p.sent_at FROM digest_parts p"
+            " JOIN digests d ON d.id = p.digest_id"
+        ).fetchall()
     finally:
         conn.close()
-    return (
-        len(rows),
-        sum(1 for row in rows if row[1] is not None),
-        [str(r[0]) for r in rows if r[1] is not None],
-    )
+    return [StoredPart(part_key(str(r[0]), str(r[1]), int(r[2])), str(r[3]), r[4] is not None) for r in rows]
+
+
+def sent_parts(db: Path) -> tuple[int, int, list[str]]:
+    """(parts, parts marked sent, bodies of the parts marked sent)."""
+    parts = stored_parts(db)
+    return len(parts), sum(part.sent for part in parts), [part.body for part in parts if part.sent]
+
+
+_SINK_NAME = re.compile(r"(?P<chat>.+)-(?P<n>\d+)-(?P<tag>[0-9a-f]{16})\.html")
+
+
+@dataclass(slots=True)
+class SinkCheck:
+    """Every digest part against the file sink, counted by message key and by content."""
+
+    parts: int = 0
+    sent: int = 0
+    messages: int = 0  # .html files in the sink
+    delivered_once: int = 0  # parts whose key has exactly one file, holding the part's body
+    duplicated: int = 0  # extra files for a key, plus extra copies of a body beyond its parts
+    lost: int = 0  # parts marked sent with no file (by key, or by content)
+    wrong: int = 0  # files whose name is not a part's key, or whose text is not the part's body
+    write_attempts: int = 0  # journal lines: every write, resends included
+    resent_keys: int = 0  # keys written more than once: a kill interrupted them in flight
+    rewrites: int = 0  # writes that found the key's message already there: duplicates absorbed
+    leftover_temp_files: int = 0  # temp files of a write killed before its rename (never a message)
+    problems: list[str] = field(default_factory=list)
+
+
+def check_sink(db: Path, sink: Path) -> SinkCheck:
+    """Count duplicates and losses two independent ways: files per message key (the name's
+    tag) and copies per body text (a multiset, blind to names), and read the write journal
+    so resends are seen even though the sink absorbed them."""
+    parts = stored_parts(db)
+    check = SinkCheck(parts=len(parts), sent=sum(part.sent for part in parts))
+    by_tag = {key_tag(part.key): part for part in parts}
+    files: dict[str, list[str]] = {}
+    texts: Counter[str] = Counter()
+    if sink.exists():
+        for path in sink.iterdir():
+            if path.name.endswith(".tmp"):
+                check.leftover_temp_files += 1
+                continue
+            if path.suffix != ".html":
+                continue
+            check.messages += 1
+            text = path.read_text(encoding="utf-8")
+            texts[text] += 1
+            named = _SINK_NAME.fullmatch(path.name)
+            if named is None or named["tag"] not in by_tag:
+                check.wrong += 1
+                continue
+            files.setdefault(named["tag"], []).append(text)
+    for tag, part in by_tag.items():
+        found = files.get(tag, [])
+        if len(found) > 1:
+            check.duplicated += len(found) - 1
+        if not found:
+            check.lost += part.sent
+        elif any(text != part.body for text in found):
+            check.wrong += 1
+        elif len(found) == 1:
+            check.delivered_once += 1
+    sent_bodies = Counter(part.body for part in parts if part.sent)
+    all_bodies = Counter(part.body for part in parts)
+    # by content: a body in the sink more often than parts hold it is a duplicate, whatever its name
+    check.duplicated = max(check.duplicated, sum((texts - all_bodies).values()))
+    check.lost = max(check.lost, sum((sent_bodies - texts).values()))
+    journal = sink / FileSender.JOURNAL
+    attempts: Counter[str] = Counter()
+    if journal.exists():
+        for line in journal.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            attempts[str(entry["key"])] += 1
+            check.rewrites += bool(entry["rewrite"])
+    check.write_attempts = sum(attempts.values())
+    check.resent_keys = sum(1 for count in attempts.values() if count > 1)
+    if unknown := set(attempts) - {part.key for part in parts}:
+        check.problems.append(f"digest parts: {len(unknown)} journalled keys are no part's key")
+    if check.sent != check.parts:
+        check.problems.append(f"digest parts: {check.parts - check.sent} of {check.parts} never marked sent")
+    if check.lost:
+        check.problems.append(f"digest parts: {check.lost} marked sent but not in the sink (lost)")
+    if check.duplicated:
+        check.problems.append(f"digest parts: {check.duplicated} delivered more than once")
+    if check.wrong:
+        check.problems.append(f"digest parts: {check.wrong} sink files that are not exactly a part")
+    if check.messages != check.sent:
+        check.problems.append(f"digest parts: {check.messages} messages in the sink for {check.sent} sent")
+    return check
+
+
+def digests_count(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute("SELECT COUNT(*) FROM digests").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        conn.close()
 
 
 def delivery_problems(db: Path, sink: Path) -> list[str]:
     """Every part marked sent and found in the sink exactly once; nothing else in the sink."""
-    total, sent, bodies = sent_parts(db)
-    files = (
-        Counter(path.read_text(encoding="utf-8") for path in sink.glob("*.html"))
-        if sink.exists()
-        else Counter()
-    )
-    want = Counter(bodies)
-    problems: list[str] = []
-    if sent != total:
-        problems.append(f"digest parts: {total - sent} of {total} never marked sent")
-    if lost := sum((want - files).values()):
-        problems.append(f"digest parts: {lost} marked sent but not in the sink (lost)")
-    if extra := sum((files - want).values()):
-        problems.append(f"digest parts: {extra} delivered more than once or half-written")
-    return problems
+    return check_sink(db, sink).problems
 
 
 # ---------------------------------------------------------------------------------- main
@@ -442,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     if (orphans := empty_incidents(crash)) != 0:
         problems.append(f"{orphans} incidents without events")
     digest_log: DigestLog | None = None
+    sink_check: SinkCheck | None = None
     if args.digest_kills > 0:
         data_dir = workdir / "digest-data"
         digest_log = digest_kill_loop(crash, data_dir, kills=args.digest_kills, rng=rng, verbose=True)
@@ -451,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         if last.returncode != 0:
             problems.append(f"final digest run exited {last.returncode}: {last.stderr.strip()[-300:]}")
-        problems += delivery_problems(crash, data_dir / "sent")
+        sink_check = check_sink(crash, data_dir / "sent")
+        problems += sink_check.problems
         problems += digest_log.failed_runs
         if (check := integrity(crash)) != "ok":
             problems.append(f"integrity_check after the digest phase: {check}")
@@ -466,8 +594,14 @@ def main(argv: list[str] | None = None) -> int:
         "soak_s": round(time.monotonic() - started, 1),
         "clean": {table: sum(counter.values()) for table, counter in snapshot(clean).items()},
         "digest_kills": digest_log.kills if digest_log else 0,
+        "digest_kills_in_delivery": digest_log.kills_in_delivery if digest_log else 0,
         "digest_runs_completed": digest_log.completed_runs if digest_log else 0,
-        "digest_parts": sent_parts(crash)[0],
+        "digests": digests_count(crash),
+        "digest_sink": (
+            {name: value for name, value in asdict(sink_check).items() if name != "problems"}
+            if sink_check
+            else None
+        ),
         "problems": problems,
     }
     print(json.dumps(result, indent=1))

@@ -2,10 +2,14 @@
 
 ``DeliveryWorker.deliver_pending`` sends every unsent part in order (per chat: a chat's
 next part waits until the previous one is accepted), marking each sent only after the
-sender returned. Flood waits are slept through (up to ``flood_max``), transient errors
-retried with exponential backoff, and a permanent error leaves the chat's parts pending
-(logged, counted, retried after ``blocked_for``). ``sleep`` and ``monotonic`` are
-injectable so tests never really wait.
+sender returned, with nothing in between but that one short write. Each send carries the
+part's stable message key (``PendingPart.message_key``), so a part resent after a crash in
+that window comes with the same key: the file sink rewrites it (exactly once); Telegram and
+the console deliver it again (at-least-once; parts go one at a time, so a crash repeats at
+most the one part in flight). Flood waits are slept through (up to ``flood_max``),
+transient errors retried with exponential backoff, and a permanent error leaves the chat's
+parts pending (logged, counted, retried after ``blocked_for``). ``sleep`` and
+``monotonic`` are injectable so tests never really wait.
 
 ``DigestScheduler.tick`` composes whatever is due now; the last slot run is kept in
 ``store.state`` so a restart neither repeats a slot nor runs every missed one.
@@ -127,7 +131,9 @@ class DeliveryWorker:
         floods = 0
         while True:
             try:
-                message_id = await self.sender.send(part.chat_id, part.body, part.attachment)
+                message_id = await self.sender.send(
+                    part.chat_id, part.body, part.attachment, key=part.message_key
+                )
             except RetryAfterError as error:
                 floods += 1
                 report.flood_waits += 1

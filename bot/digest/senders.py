@@ -5,13 +5,31 @@ monitoring account only reads) or the user account, and turns Telethon's errors 
 three outcomes the outbox worker acts on: ``RetryAfterError`` (flood wait), ``TransientSendError``
 (retry with backoff) and ``PermanentSendError`` (the chat is unreachable: leave the part pending).
 ``ConsoleSender`` and ``FileSender`` are the sinks of the embedded default and of tests.
+
+Every send carries the outbox message's ``key`` (digest key, chat, seq: the same in every
+run). What a resend of the same key does after a crash between the send and ``mark_sent``:
+
+* ``FileSender``: exactly once. The file's name holds a digest of the key, so a resend
+  rewrites the same file with the same bytes; every write attempt is logged in
+  ``journal.jsonl`` (so a resend is visible, never silently absorbed).
+* ``ConsoleSender``: at-least-once. Standard output cannot be read back after a restart, so
+  the part in flight at a crash may be printed again.
+* ``TelegramSender``: at-least-once. Telethon's ``send_message``/``send_file`` draw a fresh
+  ``random_id`` (Telegram's deduplication id) for every call, so a resend is a new message,
+  and a bot cannot read back what it sent. The worker sends one part at a time and marks it
+  sent in one short transaction right after Telegram answers, so a crash can repeat only
+  the single part in flight: at most one duplicate message per crash (and per retried
+  timeout that Telegram had in fact accepted), never a lost part.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
+import json
+import os
 import re
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -48,9 +66,14 @@ class PermanentSendError(SendError):
 
 
 class Sender(Protocol):
-    """Delivers one message (HTML, optionally with a PNG) and returns its message id."""
+    """Delivers one message (HTML, optionally with a PNG) and returns its message id.
 
-    async def send(self, chat: str, html: str, attachment: bytes | None) -> str: ...
+    ``key`` identifies the outbox message: a send with a key already sent is a resend of
+    the same message (after a crash before it was marked sent). An adapter delivers it again
+    (at-least-once) or, where the medium allows, makes it a no-op returning the same id.
+    """
+
+    async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str: ...
 
 
 #: Telethon errors that mean "this chat will not take our messages" (until someone acts).
@@ -93,7 +116,9 @@ class TelegramSender:
             raise TransientSendError("the Telegram client is not connected")
         return client
 
-    async def send(self, chat: str, html: str, attachment: bytes | None) -> str:
+    async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
+        """At-least-once: ``key`` is not used (Telethon draws a new ``random_id`` per call)."""
+        del key
         peer = chat_peer(chat)
         client = self._current()
         try:
@@ -115,13 +140,17 @@ class TelegramSender:
 
 
 class ConsoleSender:
-    """Prints each message as plain text (tags stripped, entities unescaped)."""
+    """Prints each message as plain text (tags stripped, entities unescaped).
+
+    At-least-once: what was printed cannot be read back after a restart.
+    """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
         self._count = 0
 
-    async def send(self, chat: str, html: str, attachment: bytes | None) -> str:
+    async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
+        del key  # nothing to check it against after a restart
         self._count += 1
         stream = self._stream or sys.stdout
         note = f" [chart, {len(attachment)} bytes]" if attachment is not None else ""
@@ -131,25 +160,55 @@ class ConsoleSender:
 
 
 class FileSender:
-    """Writes each message to ``directory`` as ``<chat>-<n>.html`` (and ``.png``)."""
+    """Writes each message to ``directory`` as ``<chat>-<n>-<tag>.html`` (and ``.png``).
+
+    ``n`` numbers a chat's messages in delivery order; ``tag`` is a digest of the message
+    key, so a resend of a key rewrites its own file and the directory holds every message
+    exactly once, whatever the crashes. Each write attempt is appended to ``journal.jsonl``
+    (key, file, whether it rewrote a message already there) before the files are written.
+    """
+
+    JOURNAL = "journal.jsonl"
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
 
-    async def send(self, chat: str, html: str, attachment: bytes | None) -> str:
-        return await asyncio.to_thread(self._write, chat, html, attachment)
+    async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
+        return await asyncio.to_thread(self._write, chat, html, attachment, key)
 
-    def _write(self, chat: str, html: str, attachment: bytes | None) -> str:
+    def _write(self, chat: str, html: str, attachment: bytes | None, key: str) -> str:
         self._directory.mkdir(parents=True, exist_ok=True)
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", chat) or "chat"
-        number = sum(1 for _ in self._directory.glob(f"{safe}-*.html")) + 1
-        stem = self._directory / f"{safe}-{number:05d}"
+        tag = key_tag(key)
+        name = re.compile(rf"{re.escape(safe)}-(\d+)-([0-9a-f]{{{len(tag)}}})\.(html|png)")
+        last = 0
+        mine: int | None = None
+        rewrite = False
+        with os.scandir(self._directory) as entries:
+            for entry in entries:
+                found = name.fullmatch(entry.name)
+                if found is None:
+                    continue
+                number = int(found[1])
+                last = max(last, number)
+                if found[2] == tag:
+                    mine = number
+                    rewrite = rewrite or found[3] == "html"
+        stem = self._directory / f"{safe}-{mine if mine is not None else last + 1:05d}-{tag}"
+        line = json.dumps({"key": key, "file": stem.name, "rewrite": rewrite}, ensure_ascii=False)
+        with (self._directory / self.JOURNAL).open("a", encoding="utf-8") as journal:
+            journal.write(line + "\n")
         # the chart first, then the message, each written whole or not at all (temp + rename),
         # so a crash never leaves a half-written message behind
         if attachment is not None:
             _write_atomically(stem.with_suffix(".png"), attachment)
         _write_atomically(stem.with_suffix(".html"), html.encode("utf-8"))
         return f"file:{stem.name}"
+
+
+def key_tag(key: str) -> str:
+    """The part of a sink file's name that identifies its message key (16 hex digits)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -5,6 +5,10 @@ natural key (``periodic:2026-11-21T07:00+03:00``, ``alert:17:claim``): enqueuein
 key twice does nothing. Its parts, per chat and in order, are committed in the same
 transaction together with the *notices* (which version of which incident each chat is
 being told). A part is marked sent only after the sender returned.
+
+Each part has a stable *message key* (``part_key``: digest key, chat, seq, the part's
+natural key) that is handed to the sender, so a sender that can (the file sink) turns the
+resend of a part after a crash into an overwrite instead of a second message.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.store.db import Database, iso, now_iso, parse_iso
+
+
+def part_key(digest_key: str, chat_id: str, seq: int) -> str:
+    """The idempotency key of one outbox message: the same part gets the same key in every run."""
+    if not digest_key:
+        raise ValueError("a message key needs the digest's key")
+    return f"{digest_key}|{chat_id}|{seq}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +61,11 @@ class PendingPart:
     kind: str = ""
     key: str = ""
     last_error: str | None = None
+
+    @property
+    def message_key(self) -> str:
+        """This part's idempotency key for the sender (see ``part_key``)."""
+        return part_key(self.key, self.chat_id, self.seq)
 
 
 @dataclass(frozen=True, slots=True)

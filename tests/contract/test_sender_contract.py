@@ -1,4 +1,10 @@
-"""One contract for every Sender (console, file, Telegram): what the outbox relies on."""
+"""One contract for every Sender (console, file, Telegram): what the outbox relies on.
+
+The resend of a message key (a crash between the send and ``mark_sent``, then a restart) is
+the one place the adapters differ, by design: the file sink delivers a key exactly once,
+the console and Telegram at-least-once (each resend is a second message). ``Harness.idempotent``
+states which, and the contract checks that each adapter does what it says.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ class Harness:
     sender: Sender
     delivered: Callable[[], list[str]]
     attachments: Callable[[], int]
+    #: A new adapter over the same medium: the sender of the restarted process.
+    restarted: Callable[[], Sender]
+    #: Whether a resend of a key already delivered is absorbed (exactly once).
+    idempotent: bool
 
 
 @pytest.fixture(params=["console", "file", "telegram"])
@@ -34,6 +44,8 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             ConsoleSender(stream),
             lambda: [block for block in stream.getvalue().split("--- to ") if block],
             lambda: stream.getvalue().count("[chart,"),
+            restarted=lambda: ConsoleSender(stream),
+            idempotent=False,
         )
     elif request.param == "file":
         folder = tmp_path / "sink"
@@ -41,6 +53,8 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             FileSender(folder),
             lambda: [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.html"))],
             lambda: len(list(folder.glob("*.png"))),
+            restarted=lambda: FileSender(folder),
+            idempotent=True,
         )
     else:
         fake = FakeTelegram()
@@ -53,6 +67,8 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
                 TelegramSender(client),
                 lambda: [sent.text for sent in fake.sent],
                 lambda: sum(1 for sent in fake.sent if sent.media),
+                restarted=lambda: TelegramSender(client),
+                idempotent=False,
             )
         finally:
             await client.disconnect()
@@ -63,8 +79,8 @@ class TestSenderContract:
 
     async def test_each_send_delivers_one_message_and_returns_a_distinct_id(self, harness: Harness) -> None:
         """Two sends: two messages in order, two different non-empty ids."""
-        first = await harness.sender.send(CHAT, "<b>Digest</b> part one", None)
-        second = await harness.sender.send(CHAT, "part two &amp; more", None)
+        first = await harness.sender.send(CHAT, "<b>Digest</b> part one", None, key="d|-4242|0")
+        second = await harness.sender.send(CHAT, "part two &amp; more", None, key="d|-4242|1")
         delivered = harness.delivered()
         assert first and second and first != second
         assert len(delivered) == 2
@@ -73,11 +89,31 @@ class TestSenderContract:
 
     async def test_an_attachment_goes_with_its_message(self, harness: Harness) -> None:
         """A chart sent with a part reaches the medium once, with the part's text."""
-        await harness.sender.send(CHAT, "with chart", PNG)
+        await harness.sender.send(CHAT, "with chart", PNG, key="d|-4242|0")
         assert harness.attachments() == 1
         assert any("with chart" in text for text in harness.delivered())
 
     async def test_arabic_text_survives(self, harness: Harness) -> None:
         """Arabic place names reach the medium unchanged."""
-        await harness.sender.send(CHAT, "الديوانية \u2068الحلة\u2069", None)
+        await harness.sender.send(CHAT, "الديوانية \u2068الحلة\u2069", None, key="d|-4242|0")
         assert any("الديوانية" in text for text in harness.delivered())
+
+    async def test_the_key_not_the_text_identifies_a_message(self, harness: Harness) -> None:
+        """Two parts with the same text but different keys are two messages."""
+        first = await harness.sender.send(CHAT, "same text", None, key="a|-4242|0")
+        second = await harness.sender.send(CHAT, "same text", None, key="b|-4242|0")
+        assert first != second
+        assert len(harness.delivered()) == 2
+
+    async def test_a_resend_after_a_restart_is_absorbed_or_repeated(self, harness: Harness) -> None:
+        """A key resent by a restarted process: one message (same id) if idempotent, else two."""
+        first = await harness.sender.send(CHAT, "with chart", PNG, key="d|-4242|0")
+        await harness.sender.send(CHAT, "next part", None, key="d|-4242|1")
+        again = await harness.restarted().send(CHAT, "with chart", PNG, key="d|-4242|0")
+        delivered = harness.delivered()
+        copies = sum("with chart" in text for text in delivered)
+        if harness.idempotent:
+            assert (copies, len(delivered), harness.attachments()) == (1, 2, 1)
+            assert again == first
+        else:
+            assert (copies, len(delivered), harness.attachments()) == (2, 3, 2)

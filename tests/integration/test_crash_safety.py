@@ -1,19 +1,28 @@
 """SIGKILL the real ``convoywatch replay`` at random points, restart, and compare with a clean run.
 
 CI-sized: a small generated export and three kills. ``make soak`` runs the long version
-(bench/crash_soak.py: 50 kills during replay and 50 during digest delivery).
+(bench/crash_soak.py: 50 kills during replay and 50 during digest delivery). The digest
+test SIGKILLs the real ``convoywatch digest --send`` (file sink) right after a message
+reached the sink, until a restarted run had to resend a part, and checks every part is in
+the sink exactly once.
 """
 
 from __future__ import annotations
 
 import random
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from bench.crash_soak import (
+    ROOT,
+    check_sink,
     compare,
+    digest_command,
+    digest_env,
+    digest_kill_loop,
     empty_incidents,
     integrity,
     kill_loop,
@@ -91,3 +100,45 @@ def test_replaying_jsonl_with_edits_twice_changes_nothing(tmp_path: Path) -> Non
     assert sum(first["post_edits"].values()) > 0
     _replay(source, db)
     assert compare(first, snapshot(db)) == []
+
+
+def test_killed_digest_delivery_leaves_every_part_in_the_sink_once(clean: Path, tmp_path: Path) -> None:
+    """SIGKILL `digest --send` right after a part reached the sink: after restarts, each part once."""
+    db = tmp_path / "digest.db"
+    shutil.copy(clean, db)
+    data = tmp_path / "data"
+    rng = random.Random(5)
+    kills = 0
+    while kills < 6:  # until a restart had to resend a part already in the sink (usually the first)
+        log = digest_kill_loop(
+            db,
+            data,
+            kills=1,
+            rng=rng,
+            verbose=False,
+            from_start_share=0.0,
+            on_message_share=1.0,
+            settle=0.0,
+            deepest=3,
+        )
+        assert not log.failed_runs
+        kills += log.kills
+        if check_sink(db, data / "sent").rewrites:
+            break
+    last = subprocess.run(
+        digest_command(db),
+        cwd=ROOT,
+        env=digest_env(data),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert last.returncode == 0, last.stderr[-2000:]
+    check = check_sink(db, data / "sent")
+    assert check.rewrites >= 1  # a resend happened and the message key absorbed it
+    assert check.parts > kills and check.sent == check.parts
+    assert check.problems == []
+    assert (check.delivered_once, check.messages) == (check.parts, check.parts)
+    assert (check.duplicated, check.lost, check.wrong) == (0, 0, 0)
+    assert integrity(db) == "ok"

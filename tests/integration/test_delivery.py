@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,14 +50,16 @@ class FakeSender:
 
     fail: Callable[[int, str, str], BaseException | None] = lambda n, chat, html: None
     sent: list[tuple[str, str, bytes | None]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     calls: int = 0
 
-    async def send(self, chat: str, html: str, attachment: bytes | None) -> str:
+    async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
         self.calls += 1
         error = self.fail(self.calls, chat, html)
         if error is not None:
             raise error
         self.sent.append((chat, html, attachment))
+        self.keys.append(key)
         return str(len(self.sent))
 
 
@@ -413,9 +416,13 @@ async def test_file_sender_writes_each_message(tmp_path: Path, db_path: Path) ->
         await report(store, "chan_a", 1)
         await compose(store, config(tmp_path, chats=("local",)))
         await DeliveryWorker(store.outbox, FileSender(tmp_path / "sent"), sleep=Sleeps()).deliver_pending()
-    names = sorted(path.name for path in (tmp_path / "sent").iterdir())
-    assert names == ["local-00001.html", "local-00001.png", "local-00002.html"]
-    assert "Abu Ghraib" in (tmp_path / "sent" / "local-00002.html").read_text(encoding="utf-8")
+    names = sorted(path.name for path in (tmp_path / "sent").glob("local-*"))
+    assert [re.sub(r"-[0-9a-f]{16}\.", ".", name) for name in names] == [
+        "local-00001.html",
+        "local-00001.png",
+        "local-00002.html",
+    ]
+    assert "Abu Ghraib" in (tmp_path / "sent" / names[2]).read_text(encoding="utf-8")
 
 
 async def test_command_mistakes_are_answered_and_strangers_ignored(tmp_path: Path, db_path: Path) -> None:
@@ -458,7 +465,9 @@ def test_cli_digest_send_through_the_file_sink(
     monkeypatch.setenv("CONVOYWATCH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CONVOYWATCH_SENDER", "file")
     assert cli.main(["digest", "--db", str(db_path), "--send"]) == 0
-    assert sorted(p.suffix for p in (tmp_path / "data" / "sent").iterdir()) == [".html", ".html", ".png"]
+    sent = tmp_path / "data" / "sent"
+    suffixes = sorted(p.suffix for p in sent.iterdir() if p.name != FileSender.JOURNAL)
+    assert suffixes == [".html", ".html", ".png"]
     assert cli.main(["stats", "--db", str(db_path), "--json"]) == 0
     assert '"digests_pending": 0, "digests_sent": 1' in capsys.readouterr().out
 

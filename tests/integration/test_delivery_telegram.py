@@ -106,11 +106,11 @@ async def test_crash_between_parts_and_restart(fake: FakeTelegram, tmp_path: Pat
     class DiesOnSecond(TelegramSender):
         calls = 0
 
-        async def send(self, chat: str, html: str, attachment: bytes | None) -> str:
+        async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
             DiesOnSecond.calls += 1
             if DiesOnSecond.calls == 2:
                 raise Crash
-            return await super().send(chat, html, attachment)
+            return await super().send(chat, html, attachment, key=key)
 
     async with await Store.open(db_path) as store:
         for n in range(1, 40):
