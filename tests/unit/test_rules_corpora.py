@@ -38,3 +38,64 @@ def test_third_holdout_has_hard_negatives_and_positives() -> None:
     labels = [record["label"] for record in _records("rules_holdout3.jsonl")]
     relevant = sum(1 for label in labels if isinstance(label, dict) and label["relevant"])
     assert 20 <= relevant <= len(labels) - 20
+
+
+def test_relevance_is_exact_on_the_fifth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind5 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind5.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind5 errors, in sentences of our own (none is from a corpus).
+PHENOMENA = [
+    ("انفجار عبوة ناسفة برتل للتحالف في الديوانية وتصاعدت ألسنة اللهب من الشاحنات.", True),
+    ("شهدت المحافظات الجنوبية تصاعدا في استهداف الأرتال.", False),
+    ("Supply convoys in Anbar were sporadically targeted by IEDs over the summer.", False),
+    ("في مثل هذه الأيام من عام 2020.. استهداف رتل للتحالف بعبوة ناسفة في الديوانية.", False),
+    ("Ten years ago today, insurgents blew up a US convoy near Fallujah.", False),
+    ("حصيلة الأسبوع: ١٥ عملية استهداف لأرتال الدعم اللوجستي في الجنوب.", False),
+    ("Monthly tally: 23 IED attacks on coalition supply convoys in southern Iraq.", False),
+    ("The coalition said no US convoys were hit in Diwaniyah on Sunday.", False),
+    ("An IED struck a coalition supply convoy near Nasiriyah; no casualties among convoy crews.", True),
+    ("مجاهدو المقاومة يضربون رتلا للاحتلال الأمريكي على طريق بغداد - الموصل مساء اليوم.", True),
+    ("قصف رتل لقوات الاحتلال بواسطة الطيران المسيّر قرب الشدادي.", True),
+    ("عاصفة ترابية تضرب المحافظات الجنوبية وتوقف حركة الأرتال على الطريق الدولي.", False),
+    (
+        "An IED exploded next to a coalition supply convoy near Samawah on Tuesday, while army engineers"
+        " defused a second device nearby.",
+        True,
+    ),
+    ("Army engineers defused an IED before it exploded under a coalition convoy near Samawah.", False),
+    ("دوي انفجار قرب طريق الأرتال في السماوة ناتج عن تفجير مسيطر عليه لعبوة ناسفة.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), PHENOMENA)
+def test_blind5_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind5 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
+
+
+LABELS = [
+    ("Gunmen fired on a Turkish military convoy near Zakho on Monday.", "target", "other"),
+    ("An IED hit an Iraqi army convoy near Tarmiyah on Monday.", "target", "iraqi_forces"),
+    (
+        "An IED hit a convoy of a foreign oil company; the convoy was not linked to the coalition.",
+        "target",
+        "other",
+    ),
+    ("انفجار عبوة ناسفة برتل امريكاني في الديوانية", "target", "us_coalition"),
+    (
+        "Rockets landed inside an air base, and separately an IED struck a US convoy near Hilla.",
+        "attack_type",
+        "ied",
+    ),
+    ("استهداف رتل للتحالف بطائرة مسيرة مفخخة قرب الرطبة", "attack_type", "drone"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "value"), LABELS)
+def test_blind5_label_phenomena(shipped: RuleSet, text: str, category: str, value: str) -> None:
+    """The label cues found on blind5 give the intended attack_type or target."""
+    assert shipped.classify(text).labels[category] == value
