@@ -20,6 +20,16 @@ from typing import Any
 import yaml
 
 from bot.errors import ConfigError
+from bot.extract.spans import (
+    Overlaps,
+    between,
+    line_end,
+    line_start,
+    next_at,
+    strictly_inside,
+    whitespace_offsets,
+    word_start,
+)
 from bot.rules.matcher import Hit, TermEntry
 from bot.rules.text import Document, normalise
 
@@ -248,6 +258,11 @@ def _collapse(text: str) -> str:
     return "".join(char for index, char in enumerate(text) if index == 0 or char != text[index - 1])
 
 
+def _join_collapsed(head: str, tail: str) -> str:
+    """``_collapse(a + b)`` from ``_collapse(a)`` and ``_collapse(b)``: a run across the join is one."""
+    return head + tail[1:] if head and tail and head[-1] == tail[0] else head + tail
+
+
 def _skeleton(words: Sequence[str]) -> str:
     """The consonants of a Latin name without articles: Osbat al-Thaireen and Usbat al-Tha'ireen agree."""
     return _collapse("".join(_consonants(word) for word in words))
@@ -278,34 +293,40 @@ def transliterated_hits(doc: Document, hits: Sequence[Hit], groups: Groups) -> l
         return []
     longest = max(len(skeleton) for skeleton in table)
     tokens = doc.tokens
-    parts = [_consonants(token.norm) if token.norm.isascii() else None for token in tokens]
-    known = [hit for hit in hits if hit.concept.startswith(GROUP_PREFIX)]
+    skeletons: dict[str, str | None] = {}  # per distinct word
+    for token in tokens:
+        if token.norm not in skeletons:
+            part = _consonants(token.norm) if token.norm.isascii() else None
+            skeletons[token.norm] = _collapse(part) if part else part
+    # the skeleton of a run of words, extended word by word: a run of one letter across the
+    # join of two words collapses too
+    collapsed = [skeletons[token.norm] for token in tokens]
+    known = Overlaps((hit.start, hit.end) for hit in hits if hit.concept.startswith(GROUP_PREFIX))
     found: list[Hit] = []
     index = 0
     while index < len(tokens):
         match: Hit | None = None
-        if parts[index] and tokens[index].norm not in _ARTICLES:
+        if collapsed[index] and tokens[index].norm not in _ARTICLES:
             candidates: list[tuple[int, str]] = []
-            text = ""
+            skeleton = ""
             for last in range(index, min(len(tokens), index + MAX_NAME_TOKENS)):
-                part = parts[last]
-                if part is None or tokens[last].sentence != tokens[index].sentence:
+                piece = collapsed[last]
+                if piece is None or tokens[last].sentence != tokens[index].sentence:
                     break
-                text += part
-                skeleton = _collapse(text)
+                skeleton = _join_collapsed(skeleton, piece)
                 if len(skeleton) > longest:
                     break
                 candidates.append((last, skeleton))
             for last, skeleton in reversed(candidates):
+                group = table.get(skeleton)
+                if group is None:
+                    continue  # nearly always: look the skeleton up before anything else
                 window = tokens[index : last + 1]
                 words = [token.norm for token in window]
                 if words[-1] in _ARTICLES or _content_words(words) < 2:
                     continue
-                group = table.get(skeleton)
-                if group is None:
-                    continue
                 start, end = window[0].start, window[-1].end
-                if any(hit.start < end and start < hit.end for hit in known):
+                if known.hit(start, end):
                     continue
                 match = Hit(GROUP_PREFIX + group, doc.text[start:end], index, last, start, end)
                 break
@@ -338,18 +359,11 @@ def _speaks_of_itself(tokens: Sequence[Any], last: int, first: int | None = None
     return False
 
 
-def _is_hashtag(text: str, start: int) -> bool:
-    """Whether the word at ``start`` is part of a #hashtag (#أصحاب_الكهف)."""
-    position = start
-    while position > 0 and not text[position - 1].isspace():
-        position -= 1
+def _is_hashtag(text: str, spaces: Sequence[int], start: int) -> bool:
+    """Whether the word at ``start`` is part of a #hashtag (#أصحاب_الكهف); ``spaces``: the
+    offsets of the text's whitespace."""
+    position = word_start(spaces, start)
     return text[position : position + 1] == "#"
-
-
-def _line_bounds(text: str, start: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    return line_start, len(text) if line_end < 0 else line_end
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,23 +378,23 @@ class Claim:
 def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Claim]:
     """Every claim in a document, in text order."""
     tokens = doc.tokens
+    text = doc.text
     every = [hit for hit in hits if hit.concept.startswith(GROUP_PREFIX)]
     # "أولياء الدم" inside "سرايا أولياء الدم" is the same mention
-    group_hits = [
-        hit
-        for hit in every
-        if not any(
-            other.start <= hit.start
-            and hit.end <= other.end
-            and (other.end - other.start) > (hit.end - hit.start)
-            for other in every
-        )
-    ]
+    inside_longer = strictly_inside([(hit.start, hit.end) for hit in every])
+    group_hits = [hit for hit, inside in zip(every, inside_longer, strict=True) if not inside]
     covered = {index for hit in group_hits for index in range(hit.first, hit.last + 1)}
+    if not group_hits:
+        return []
+    # offsets looked up by bisection, so a long post with many names costs linear time
+    starts = [token.start for token in tokens]  # ascending: tokens are in text order
+    spaces = whitespace_offsets(text)
+    newlines = [match.start() for match in re.finditer("\n", text)]
+    colons = [match.start() for match in re.finditer(":", text)]
     claims: list[Claim] = []
     for hit in group_hits:
         group = groups.group(hit.concept)
-        if group is None or _is_hashtag(doc.text, hit.start):
+        if group is None or _is_hashtag(text, spaces, hit.start):
             continue
         sentence = tokens[hit.first].sentence
         claimed = False
@@ -404,15 +418,15 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
             claimed = _speaks_of_itself(tokens, hit.last, hit.first)
         if not claimed:
             # a heading: "المقاومة الإسلامية في العراق - أصحاب الكهف: استهداف رتل ..."
-            line_start, line_end = _line_bounds(doc.text, hit.start)
-            colon = doc.text.find(":", hit.end, line_end)
+            low, high = line_start(newlines, hit.start), line_end(newlines, hit.start, len(text))
+            colon = next_at(colons, hit.end, high)
             if colon >= 0:
-                head = [t for t in tokens if line_start <= t.start < colon]
+                head = [tokens[index] for index in between(starts, low, colon)]
                 claimed = bool(head) and len(head) <= 12 and all(t.index in covered for t in head)
         if not claimed:
             # a signature: the group's name (with its umbrella) alone on a line
-            line_start, line_end = _line_bounds(doc.text, hit.start)
-            in_line = [t for t in tokens if line_start <= t.start < line_end]
+            low, high = line_start(newlines, hit.start), line_end(newlines, hit.start, len(text))
+            in_line = [tokens[index] for index in between(starts, low, high)]
             if in_line and len(in_line) <= 8 and all(t.index in covered for t in in_line):
                 claimed = True
         if claimed:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.extract.folding import Folded, fold
+from bot.extract.spans import Coverage
 
 #: A digits-only day/month ("بتاريخ ٢/٣") counts only this many days before the post.
 CUED_DM_DAYS = 31
@@ -169,6 +171,8 @@ _SHORT_WEEKDAYS = {
 }
 #: A weekday written next to the date it names ("Monday 21 March", "الخميس ٢٣ تشرين الثاني").
 _NEXT_TO = re.compile(r"^[\s,.(\-]*(?:the\s+)?$")
+#: The same, matched from a position inside the text (``^`` would fail there).
+_NEXT_TO_AT = re.compile(_NEXT_TO.pattern.removeprefix("^"))
 
 #: "في الثاني من تشرين الأول": a day written as an Arabic ordinal (folded spellings).
 _AR_ORDINAL_DAYS = {
@@ -299,18 +303,19 @@ def _weekday(weekday: int, reference: dt.date) -> dt.date:
     return reference - dt.timedelta(days=(reference.weekday() - weekday) % 7)
 
 
-def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(start < other_end and other_start < end for other_start, other_end in taken)
-
-
 def _names_a_date(body: str, start: int, end: int, stated: list[tuple[int, int]]) -> bool:
-    """Whether a weekday stands next to a stated date ("Monday 21 March", "21 March (Monday)")."""
-    for other_start, other_end in stated:
-        if other_start >= end and _NEXT_TO.match(body[end:other_start]):
-            return True
-        if other_end <= start and _NEXT_TO.match(body[other_end:start]):
-            return True
-    return False
+    """Whether a weekday stands next to a stated date ("Monday 21 March", "21 March (Monday)").
+
+    ``stated``: the stated dates, sorted, not overlapping. Only the nearest date on each side
+    can stand next to it: the text up to a further one holds the nearer one's digits (or
+    Arabic month), which ``_NEXT_TO`` never matches.
+    """
+    after = bisect_left(stated, (end, end))
+    if after < len(stated) and _NEXT_TO_AT.match(body, end, stated[after][0]):
+        return True
+    ends = [other_end for _, other_end in stated]
+    before = bisect_right(ends, start) - 1
+    return before >= 0 and bool(_NEXT_TO_AT.match(body, ends[before], start))
 
 
 def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -> list[DateMention]:
@@ -318,11 +323,11 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
     source = folded or fold(text)
     body = source.text
     found: list[tuple[int, int, dt.date, DateKind]] = []
-    taken: list[tuple[int, int]] = []
+    taken = Coverage(len(body))
     latest = reference + dt.timedelta(days=1)
     for name, pattern in _PATTERNS:
         for match in pattern.finditer(body):
-            if _overlaps(taken, match.start(), match.end()):
+            if taken.overlaps(match.start(), match.end()):
                 continue
             groups = match.groupdict()
             month = (
@@ -346,28 +351,28 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
             if name == "cued_dm" and (reference - resolved).days > CUED_DM_DAYS:
                 continue  # "on 3/4" a month back or more is likelier a month/day or a score
             found.append((match.start(), match.end(), resolved, kind))
-            taken.append((match.start(), match.end()))
+            taken.add(match.start(), match.end())
     for match in _AR_ORDINAL_DATE.finditer(body):
-        if _overlaps(taken, match.start(), match.end()):
+        if taken.overlaps(match.start(), match.end()):
             continue
         day, month = _AR_ORDINAL_DAYS[re.sub(r"\s+", " ", match["ord"])], _month(match["mon"], _AR_MONTHS)
         resolved = _absolute(int(match["y"]), month, day) if match["y"] else _year_for(day, month, reference)
         if resolved is not None and resolved <= latest:
             found.append((match.start(), match.end(), resolved, "absolute" if match["y"] else "day_month"))
-            taken.append((match.start(), match.end()))
+            taken.add(match.start(), match.end())
     for match in _EN_WEEKDAY.finditer(body):
-        if not _overlaps(taken, match.start(), match.end()):
+        if not taken.overlaps(match.start(), match.end()):
             found.append(
                 (match.start(), match.end(), _weekday(_EN_WEEKDAYS[match["wd"]], reference), "weekday")
             )
-            taken.append((match.start(), match.end()))
+            taken.add(match.start(), match.end())
     for match in _EN_SHORT_WEEKDAY.finditer(text):
         start, end = source.position(match.start()), source.position(match.end())
-        if not _overlaps(taken, start, end):
+        if not taken.overlaps(start, end):
             found.append(
                 (start, end, _weekday(_SHORT_WEEKDAYS[match["wd"].casefold()], reference), "weekday")
             )
-            taken.append((start, end))
+            taken.add(start, end)
     for match in _AR_WEEKDAY.finditer(body):
         # "الاحد"/"الاثنين" are also "the one"/"the two": a weekday needs a cue around it.
         if not (match["lead"] or match["trail"]):
@@ -375,29 +380,29 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
         trail = (match["trail"] or "").strip()
         if trail == "الموافق" or trail.isdigit():
             continue  # "يوم الأحد الموافق ١٣ أيلول": the stated date says it
-        if _overlaps(taken, match.start("wd"), match.end("wd")):
+        if taken.overlaps(match.start("wd"), match.end("wd")):
             continue
         resolved = _weekday(_AR_WEEKDAYS[match["wd"]], reference)
         lead = (match["lead"] or "").strip()
         if lead == "اليوم" and (reference - resolved).days > 1:
             resolved = reference  # "اليوم الثلاثاء" is today, whatever weekday the post got wrong
         found.append((match.start(), match.end(), resolved, "weekday"))
-        taken.append((match.start(), match.end()))
+        taken.add(match.start(), match.end())
     for match in _DAYS_AGO.finditer(body):
-        if _overlaps(taken, match.start(), match.end()):
+        if taken.overlaps(match.start(), match.end()):
             continue
         count = match["n"] or match["en"] or match["ar"] or "2"  # يومين: the dual, two days
         days = int(count) if count.isdigit() else _COUNT_WORDS.get(count, 2)
         if 1 <= days <= 7:
             found.append((match.start(), match.end(), reference - dt.timedelta(days=days), "relative"))
-            taken.append((match.start(), match.end()))
+            taken.add(match.start(), match.end())
     for pattern, days_before in _RELATIVE:
         for match in pattern.finditer(body):
-            if _overlaps(taken, match.start(), match.end()):
+            if taken.overlaps(match.start(), match.end()):
                 continue
             found.append((match.start(), match.end(), reference - dt.timedelta(days=days_before), "relative"))
-            taken.append((match.start(), match.end()))
-    stated = [(start, end) for start, end, _, kind in found if kind in ("absolute", "day_month")]
+            taken.add(match.start(), match.end())
+    stated = sorted((start, end) for start, end, _, kind in found if kind in ("absolute", "day_month"))
     found = [
         item for item in found if item[3] != "weekday" or not _names_a_date(body, item[0], item[1], stated)
     ]

@@ -20,9 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache, cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +35,14 @@ from bot.extract.dates import DateMention, find_dates
 from bot.extract.folding import fold
 from bot.extract.gazetteer import PLACE_PREFIX, Gazetteer, Place, load_gazetteer
 from bot.extract.numbers import Casualties, find_casualties
+from bot.extract.spans import (
+    Overlaps,
+    between,
+    line_start,
+    strictly_inside,
+    whitespace_offsets,
+    word_start,
+)
 from bot.extract.split import Segment, list_items, ordinal_segments, segments_are_lines, stated_count
 from bot.model import ATTACK_TYPES, TARGETS, Classification, Event, Post
 from bot.rules.matcher import Hit, TermEntry
@@ -44,6 +55,7 @@ class Labeller(Protocol):
     def labels_for(self, doc: Document, hits: Sequence[Hit], first: int, last: int) -> Mapping[str, str]: ...
 
 
+@cache  # also called per place name with constant words
 def _norms(*words: str) -> frozenset[str]:
     return frozenset(normalise(word) for word in words)
 
@@ -326,6 +338,7 @@ _COUNTRY_WORDS = (
     ("SY", re.compile(r"\bsyria|(?<![\u0621-\u064a])[وب]?سوري[اه]")),
 )
 
+_LETTER = re.compile(r"[^\W\d_]")
 _CLAUSE_BREAK = re.compile(r"[,;\u060c\u061b]|\s(?=and\s|while\s|whereas\s|و)")
 #: "Two convoys were hit in Babil" gives this many events at most when they share one place.
 MAX_UNPLACED_COPIES = 5
@@ -359,6 +372,37 @@ class Mention:
     @property
     def admin1(self) -> str | None:
         return self.place.admin1
+
+
+class _Location:
+    """Mentions of one distinct place (``_locations``), with what joining it depends on."""
+
+    def __init__(self, mention: Mention) -> None:
+        self.members = [mention]
+        self.ids = {mention.place.id}
+        #: the first of the highest rank, as ``max`` gives it
+        self.specific = mention
+        #: the first of the furthest end, as ``max`` gives it
+        self.last = mention
+        self.governorate = mention.place.is_governorate
+        #: sentence -> (first token, member number) of its members, sorted
+        self.by_sentence: dict[int, list[tuple[int, int]]] = {mention.sentence: [(mention.first, 0)]}
+
+    def add(self, mention: Mention) -> None:
+        self.members.append(mention)
+        self.ids.add(mention.place.id)
+        if mention.place.rank > self.specific.place.rank:
+            self.specific = mention
+        if mention.end > self.last.end:
+            self.last = mention
+        self.governorate = self.governorate or mention.place.is_governorate
+        insort(self.by_sentence.setdefault(mention.sentence, []), (mention.first, len(self.members) - 1))
+
+    def near(self, sentence: int, first: int, last: int) -> list[Mention]:
+        """The members in a sentence whose first token is in ``first..last``."""
+        members = self.by_sentence.get(sentence, [])
+        low, high = bisect_left(members, (first, -1)), bisect_right(members, (last, len(self.members)))
+        return [self.members[number] for _, number in members[low:high]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,22 +457,32 @@ class _Extraction:
         self.doc = doc
         self.text = doc.text
         self.tokens = doc.tokens
+        # Tokens are in text order and their sentence numbers never decrease: a sentence's
+        # tokens, or the tokens between two offsets, are a slice found by bisection.
         self.starts = [token.start for token in self.tokens]
+        self.sentence_numbers = [token.sentence for token in self.tokens]
+        self._sentence_texts: dict[int, str] = {}
+        self._backgrounds: dict[int, bool] = {}
+        self._stem_memo: dict[str, tuple[bool, bool]] = {}
+        self._sentence_matches: dict[tuple[str, int], bool] = {}
+        self._sentence_counts: dict[int, int | None] = {}
+        self._first_letters: dict[int, int] = {}
         self.hits = hits + transliterated_hits(doc, hits, extractor.groups)
         self.classification = classification
         self.reference_date = post.local_date
         self.folded = fold(self.text)
         # "the second attack in 48 hours, after one near Afak on Sunday": what follows is earlier
-        self.tallies: list[int] = [
+        self.tallies: list[int] = sorted(
             self.folded.span(match.start(), match.end())[0]
             for match in _TALLY_CLAUSE.finditer(self.folded.text)
-        ]
+        )
         self.dates = [
             d
             for d in find_dates(self.text, self.reference_date, folded=self.folded)
-            if not _SINCE.search(fold(self.text[max(0, d.start - 12) : d.start]).text)
+            if not _SINCE.search(self._folded_text(max(0, d.start - 12), d.start))
             and not self._after_tally(d.start)
         ]
+        self.date_starts = [d.start for d in self.dates]  # in text order, as find_dates gives them
         self.attack_sentences = self._attack_sentences()
         strong = sorted(sentence for sentence, strength in self.attack_sentences.items() if strength >= 2)
         self.lead_sentence = strong[0] if strong else -1
@@ -448,8 +502,23 @@ class _Extraction:
         return self.tokens[index]
 
     def _window(self, start: int, end: int) -> tuple[int, int] | None:
-        inside = [token.index for token in self.tokens if start <= token.start < end]
-        return (inside[0], inside[-1]) if inside else None
+        inside = between(self.starts, start, end)
+        return (self.tokens[inside[0]].index, self.tokens[inside[-1]].index) if inside else None
+
+    def _folded_text(self, start: int, end: int) -> str:
+        """``fold(self.text[start:end]).text``, cut from the folded whole (folding is per character)."""
+        folded = self.folded
+        return folded.text[folded.position(start) : folded.position(end)]
+
+    def _stems(self, norm: str) -> tuple[bool, bool]:
+        """Whether a word holds an attack stem, and whether it holds a convoy stem."""
+        known = self._stem_memo.get(norm)
+        if known is None:
+            known = self._stem_memo[norm] = (
+                any(stem in norm for stem in _ATTACK_STEMS),
+                any(stem in norm for stem in _CONVOY_STEMS),
+            )
+        return known
 
     def _attack_sentences(self) -> dict[int, int]:
         """Sentence -> 2 when it names an attack on a convoy, 1 an attack or a convoy."""
@@ -457,10 +526,10 @@ class _Extraction:
         attack: set[int] = set()
         convoy: set[int] = set()
         for token in self.tokens:
-            norm = token.norm
-            if any(stem in norm for stem in _ATTACK_STEMS):
+            has_attack, has_convoy = self._stems(token.norm)
+            if has_attack:
                 attack.add(token.sentence)
-            if any(stem in norm for stem in _CONVOY_STEMS):
+            if has_convoy:
                 convoy.add(token.sentence)
         for rule_hit in self.classification.hits:
             if rule_hit.weight <= 0:
@@ -481,7 +550,9 @@ class _Extraction:
             token = self._token_at(start)
             if token is None:
                 continue
-            if _SIMILAR.fullmatch(match.group()) and _ANOTHER.search(self._sentence_text(token.sentence)):
+            if token.sentence in found:
+                continue
+            if _SIMILAR.fullmatch(match.group()) and self._sentence_has(_ANOTHER, token.sentence):
                 continue  # "رتلاً آخر تعرض لهجوم مماثل": another convoy, hit the same way, now
             found.add(token.sentence)
         for match in _DEFUSED.finditer(self.folded.text):
@@ -496,27 +567,29 @@ class _Extraction:
     def _place_hits(self) -> list[tuple[Hit, Place]]:
         gazetteer = self.extractor.gazetteer
         found = [(hit, place) for hit in self.hits if (place := gazetteer.place(hit.concept)) is not None]
+        names = Overlaps(self.group_spans)
+        inside_longer = strictly_inside([(hit.start, hit.end) for hit, _ in found])
         kept: list[tuple[Hit, Place]] = []
-        for hit, place in found:
-            if any(low < hit.end and hit.start < high for low, high in self.group_spans):
+        spans: set[tuple[int, int]] = set()
+        for (hit, place), inside in zip(found, inside_longer, strict=True):
+            if names.hit(hit.start, hit.end):
                 continue  # "قاسم" inside "قاسم الجبارين"
-            inside_longer = any(
-                other.start <= hit.start
-                and hit.end <= other.end
-                and (other.end - other.start) > (hit.end - hit.start)
-                for other, _ in found
-            )
-            if inside_longer:
+            if inside or (hit.start, hit.end) in spans:
                 continue
-            if any(other.start == hit.start and other.end == hit.end for other, _ in kept):
-                continue
+            spans.add((hit.start, hit.end))
             kept.append((hit, place))
         return kept
 
+    @cached_property
+    def _spaces(self) -> list[int]:
+        return whitespace_offsets(self.text)
+
+    @cached_property
+    def _newlines(self) -> list[int]:
+        return [match.start() for match in re.finditer("\n", self.text)]
+
     def _is_hashtag(self, start: int) -> bool:
-        position = start
-        while position > 0 and not self.text[position - 1].isspace():
-            position -= 1
+        position = word_start(self._spaces, start)
         return self.text[position : position + 1] == "#"
 
     def _norm(self, index: int) -> str:
@@ -591,17 +664,20 @@ class _Extraction:
         raw = self._namesakes_as_governorates(raw)
         raw = self._route_endpoints(raw)
         raw = self._qualified(raw)
+        # governorates and hashtags by admin1: "X in Basra" keeps an ambiguous X of Basra
+        marked = Counter(
+            other.admin1
+            for _, other, _, other_tag in raw
+            if other.admin1 and (other.is_governorate or other_tag)
+        )
         for hit, place, cue, hashtag in raw:
             if _needs_cue(place, self.text, hit):
                 script = "ar" if _is_arabic(self.text[hit.start : hit.end]) else "en"
                 if script == "en" and not any(char.isupper() for char in self.text[hit.start : hit.end]):
                     continue
-                others = {
-                    other.admin1
-                    for other_hit, other, _, other_tag in raw
-                    if other_hit is not hit and other.admin1 and (other.is_governorate or other_tag)
-                }
-                if cue != "locative" and place.admin1 not in others:
+                itself = bool(place.admin1) and (place.is_governorate or hashtag)
+                others = marked[place.admin1] - itself if place.admin1 else 0
+                if cue != "locative" and others <= 0:
                     continue
             sentence = self.tokens[hit.first].sentence
             score = 0.0
@@ -671,7 +747,7 @@ class _Extraction:
         if token is None:
             return False
         low = self._sentence_bounds(token.sentence)[0]
-        return any(low <= start < offset for start in self.tallies)
+        return bool(between(self.tallies, low, offset))
 
     def _inside_previous(
         self, hit: Hit, previous_near: tuple[int, str | None, int] | None, sentence: int, place: Place
@@ -775,8 +851,12 @@ class _Extraction:
 
     def _heads_line(self, hit: Hit) -> bool:
         """Whether a name opens its line (after a bullet or number): "• Nasiriyah – ..."."""
-        line_start = self.text.rfind("\n", 0, hit.start) + 1
-        return not re.search(r"[^\W\d_]", self.text[line_start : hit.start])
+        start = line_start(self._newlines, hit.start)
+        letter = self._first_letters.get(start)
+        if letter is None:
+            found = _LETTER.search(self.text, start)
+            letter = self._first_letters[start] = found.start() if found else len(self.text)
+        return letter >= hit.start
 
     def _header_limit(self) -> int:
         """End offset of a leading dateline/header ("الرطبة |", "Kirkuk:", "SAMAWAH, Iraq –")."""
@@ -789,8 +869,16 @@ class _Extraction:
 
     # -- choosing sites ---------------------------------------------------------------------
 
+    @cached_property
+    def _mentions_by_start(self) -> tuple[list[int], list[int]]:
+        """The mentions' indexes sorted by start, and those starts."""
+        order = sorted(range(len(self.mentions)), key=lambda index: self.mentions[index].start)
+        return order, [self.mentions[index].start for index in order]
+
     def _candidates(self, start: int, end: int) -> list[Mention]:
-        return [m for m in self.mentions if start <= m.start < end and not m.hashtag]
+        order, starts = self._mentions_by_start
+        inside = sorted(order[index] for index in between(starts, start, end))
+        return [m for m in map(self.mentions.__getitem__, inside) if not m.hashtag]
 
     def _best(self, candidates: Sequence[Mention]) -> Mention | None:
         if not candidates:
@@ -815,47 +903,63 @@ class _Extraction:
 
     def _locations(self, candidates: Sequence[Mention]) -> list[list[Mention]]:
         """Mentions grouped into distinct places (a governorate or "south of X" joins a place in it)."""
-        groups: list[list[Mention]] = []
+        groups: list[_Location] = []
+        # Only two kinds of group can take a mention: the first holding its place, and those
+        # whose most specific place is in its governorate; the others are never looked at.
+        holding: dict[str, int] = {}
+        by_admin1: dict[str | None, set[int]] = {}
         chains = self._enumerations(candidates)
         for mention in sorted(candidates, key=lambda m: m.start):
             home = None
-            for group in groups:
-                specific = max(group, key=lambda m: m.place.rank)
-                if mention.place.id in {m.place.id for m in group}:
-                    home = group
+            suspects = set(by_admin1.get(mention.admin1, ())) if mention.admin1 else set()
+            if mention.place.id in holding:
+                suspects.add(holding[mention.place.id])
+            for number in sorted(suspects):
+                group = groups[number]
+                specific = group.specific
+                if mention.place.id in group.ids:
+                    home = number
                     break
                 if mention.admin1 and mention.admin1 == specific.admin1:
                     if self._another_between(group, mention):
                         continue  # "one near Basra and another near Zubair": two places
                     if _broad(mention.place) or mention.reference or _broad(specific.place):
-                        home = group
+                        home = number
                         break
+                    chain = chains.get(mention.start)
                     close = any(
-                        m.sentence == mention.sentence
-                        and abs(m.first - mention.first) <= REFERENCE_GAP
-                        and not (
-                            chains.get(m.start) is not None
-                            and chains.get(m.start) == chains.get(mention.start)
+                        abs(m.first - mention.first) <= REFERENCE_GAP
+                        and not (chains.get(m.start) is not None and chains.get(m.start) == chain)
+                        for m in group.near(
+                            mention.sentence, mention.first - REFERENCE_GAP, mention.first + REFERENCE_GAP
                         )
-                        for m in group
                     )
                     if close and min(mention.place.rank, specific.place.rank) <= 2:
-                        home = group
+                        home = number
                         break
             if home is None:
-                groups.append([mention])
-            else:
-                home.append(mention)
-        return groups
+                home = len(groups)
+                groups.append(_Location(mention))
+                holding.setdefault(mention.place.id, home)
+                by_admin1.setdefault(mention.admin1, set()).add(home)
+                continue
+            group = groups[home]
+            before = group.specific.admin1
+            group.add(mention)
+            holding[mention.place.id] = min(holding.get(mention.place.id, home), home)
+            if group.specific.admin1 != before:
+                by_admin1[before].discard(home)
+                by_admin1.setdefault(group.specific.admin1, set()).add(home)
+        return [group.members for group in groups]
 
-    def _another_between(self, group: Sequence[Mention], mention: Mention) -> bool:
+    def _another_between(self, group: _Location, mention: Mention) -> bool:
         """Whether "another" stands between a group's place and a city named like its governorate."""
-        if mention.place.is_governorate or any(m.place.is_governorate for m in group):
+        if mention.place.is_governorate or group.governorate:
             return False
-        last = max(group, key=lambda m: m.end)
+        last = group.last
         if last.end > mention.start or last.sentence != mention.sentence:
             return False
-        return bool(_ANOTHER_ONE.search(fold(self.text[last.end : mention.start]).text))
+        return bool(_ANOTHER_ONE.search(self._folded_text(last.end, mention.start)))
 
     def _enumerations(self, candidates: Sequence[Mention]) -> dict[int, int]:
         """ "Samawah, Rumaythah and al-Khidr": places listed with "and" are distinct places.
@@ -924,16 +1028,17 @@ class _Extraction:
 
     def _evidence(self, segment: Segment) -> tuple[bool, bool]:
         """Whether a segment names an attack, and whether it names a convoy."""
-        norms = [t.norm for t in self.tokens if segment.start <= t.start < segment.end]
-        attack = any(stem in norm for norm in norms for stem in _ATTACK_STEMS)
+        inside = between(self.starts, segment.start, segment.end)
+        stems = [self._stems(self.tokens[index].norm) for index in inside]
+        attack = any(has_attack for has_attack, _ in stems)
         if not attack:
-            attack = any(
-                segment.start <= hit.start < segment.end
-                for hit in self.hits
-                if hit.concept in _ATTACK_CONCEPTS
-            )
-        convoy = any(stem in norm for norm in norms for stem in _CONVOY_STEMS)
+            attack = bool(between(self._attack_hit_starts, segment.start, segment.end))
+        convoy = any(has_convoy for _, has_convoy in stems)
         return attack, convoy
+
+    @cached_property
+    def _attack_hit_starts(self) -> list[int]:
+        return sorted(hit.start for hit in self.hits if hit.concept in _ATTACK_CONCEPTS)
 
     def _attack_items(self, items: list[Segment]) -> list[Segment]:
         """A round-up's lines that report an attack on a convoy: not "an aid convoy arrived",
@@ -947,7 +1052,7 @@ class _Extraction:
         reported = any(attack and convoy for attack, convoy in evidence)
         kept = []
         for item, (attack, convoy) in zip(items, evidence, strict=True):
-            item_text = fold(self.text[item.start : item.end]).text
+            item_text = self._folded_text(item.start, item.end)
             base = _BASE_WORDS.search(item_text)
             other_news = not headed and reported and not attack and not convoy
             # "3/ Context: attacks on this road have become routine since 2020" is commentary
@@ -967,16 +1072,19 @@ class _Extraction:
     def _listed_locations(self, locations: list[list[Mention]]) -> list[list[Mention]] | None:
         """ "IED attacks on convoys in Diwaniyah, Samawah and Babylon": plural convoys, places with cues."""
         background = {sentence for sentence in self._sentences() if self._is_background(sentence)}
+        placed: dict[int, list[int]] = {}  # sentence -> the groups placed well in it, in order
+        for number, group in enumerate(locations):
+            for m in group:
+                if m.score >= 2.5 and not m.reference:
+                    numbers = placed.setdefault(m.sentence, [])
+                    if not numbers or numbers[-1] != number:
+                        numbers.append(number)
         for sentence in sorted({m.sentence for group in locations for m in group}):
             if self.lead_sentence >= 0 and sentence > self.lead_sentence:
                 break  # a list of places after the report's own attack is background
             if sentence in background or not _PLURAL_CONVOYS.search(self._sentence_text(sentence)):
                 continue
-            listed = [
-                group
-                for group in locations
-                if any(m.sentence == sentence and m.score >= 2.5 and not m.reference for m in group)
-            ]
+            listed = placed.get(sentence, [])
             if len(listed) >= 2:
                 # the other well-placed sites of the post are attacks too
                 return [
@@ -996,6 +1104,7 @@ class _Extraction:
         near Baiji": sentences that each report a convoy attack with a place and a day of their own."""
         background = self.past_sentences | {s for s in self._sentences() if self._is_background(s)}
         chosen: list[list[Mention]] = []
+        firsts: set[int] = set()  # the first sentence of each chosen group
         days: set[dt.date] = set()
         for group in locations:
             sited = [m for m in group if m.score >= 2.5 and not m.reference and m.sentence not in background]
@@ -1005,10 +1114,15 @@ class _Extraction:
             if self.attack_sentences.get(sentence, 0) < 2:
                 continue
             low, high = self._sentence_bounds(sentence)
-            dated = [d for d in self.dates if low <= d.start < high and d.kind != "relative"]
-            if len(dated) != 1 or any(sentence == min(m.sentence for m in other) for other in chosen):
+            dated = [
+                self.dates[index]
+                for index in between(self.date_starts, low, high)
+                if self.dates[index].kind != "relative"
+            ]
+            if len(dated) != 1 or sentence in firsts:
                 return None
             chosen.append(group)
+            firsts.add(min(m.sentence for m in group))
             days.add(dated[0].date)
         return chosen if len(chosen) >= 2 and len(days) == len(chosen) else None
 
@@ -1037,20 +1151,34 @@ class _Extraction:
         return chosen if len(chosen) >= 2 else None
 
     def _sentences(self) -> list[int]:
-        return sorted({token.sentence for token in self.tokens})
+        return sorted(set(self.sentence_numbers))
+
+    def _sentence_tokens(self, sentence: int) -> range:
+        """The indexes of a sentence's tokens."""
+        numbers = self.sentence_numbers
+        return range(bisect_left(numbers, sentence), bisect_right(numbers, sentence))
 
     def _sentence_text(self, sentence: int) -> str:
-        inside = [t for t in self.tokens if t.sentence == sentence]
-        return fold(self.text[inside[0].start : inside[-1].end]).text if inside else ""
+        known = self._sentence_texts.get(sentence)
+        if known is None:
+            inside = self._sentence_tokens(sentence)
+            known = (
+                self._folded_text(self.tokens[inside[0]].start, self.tokens[inside[-1]].end) if inside else ""
+            )
+            self._sentence_texts[sentence] = known
+        return known
 
     def _is_background(self, sentence: int) -> bool:
-        return bool(_BACKGROUND.search(self._sentence_text(sentence)))
+        known = self._backgrounds.get(sentence)
+        if known is None:
+            known = self._backgrounds[sentence] = bool(_BACKGROUND.search(self._sentence_text(sentence)))
+        return known
 
     def _sentence_bounds(self, sentence: int) -> tuple[int, int]:
         """Original offsets from a sentence's first token to the next sentence's first token."""
-        inside = [t for t in self.tokens if t.sentence == sentence]
-        after = next((t.start for t in self.tokens if t.sentence > sentence), len(self.text))
-        return (inside[0].start, after) if inside else (0, after)
+        inside = self._sentence_tokens(sentence)
+        after = self.tokens[inside.stop].start if inside.stop < len(self.tokens) else len(self.text)
+        return (self.tokens[inside[0]].start, after) if inside else (0, after)
 
     def _split_sites(self, locations: list[list[Mention]]) -> list[_Site]:
         """Cut the sentences that name the sites so each site has the words before it.
@@ -1093,7 +1221,7 @@ class _Extraction:
     # -- per-event details ------------------------------------------------------------------
 
     def _date_in(self, start: int, end: int) -> DateMention | None:
-        inside = [d for d in self.dates if start <= d.start < end]
+        inside = [self.dates[index] for index in between(self.date_starts, start, end)]
         return self._strongest_date(inside)
 
     def _date_strength(self, date: DateMention) -> int:
@@ -1101,7 +1229,7 @@ class _Extraction:
         says "the attack took place on ...", less for "footage released today"."""
         token = self._token_at(date.start)
         strength = self.attack_sentences.get(token.sentence, 0) if token else 0
-        before = fold(self.text[max(0, date.start - 40) : date.start]).text
+        before = self._folded_text(max(0, date.start - 40), date.start)
         if _OCCURRED.search(before):
             strength += 3
         elif _PUBLISHED.search(before[-25:]):
@@ -1111,8 +1239,8 @@ class _Extraction:
     def _strongest_date(self, dates: Sequence[DateMention]) -> DateMention | None:
         if not dates:
             return None
-        strongest = max(self._date_strength(d) for d in dates)
-        return next(d for d in dates if self._date_strength(d) == strongest)
+        strengths = [self._date_strength(d) for d in dates]
+        return dates[strengths.index(max(strengths))]
 
     def _local_labels(self, start: int, end: int) -> Mapping[str, str]:
         """The rule engine's labels over a part of the text; "RPG, not IED" does not count the IED."""
@@ -1120,8 +1248,22 @@ class _Extraction:
         window = self._window(start, end) if labeller is not None else None
         if labeller is None or window is None:
             return {}
+        # labels_for reads the hits inside the window: hand it only those (same order)
+        hits, order, firsts = self._unnegated_hits
+        first, last = window
+        inside = sorted(
+            index
+            for index in map(order.__getitem__, between(firsts, first, last + 1))
+            if hits[index].last <= last
+        )
+        return labeller.labels_for(self.doc, [hits[index] for index in inside], first, last)
+
+    @cached_property
+    def _unnegated_hits(self) -> tuple[list[Hit], list[int], list[int]]:
+        """The hits not after a negation ("RPG, not IED"), their indexes by first token, and those firsts."""
         hits = [hit for hit in self.hits if self._norm(hit.first - 1) not in _NEGATING]
-        return labeller.labels_for(self.doc, hits, window[0], window[1])
+        order = sorted(range(len(hits)), key=lambda index: hits[index].first)
+        return hits, order, [hits[index].first for index in order]
 
     def _labels(
         self, start: int, end: int, whole: bool, defaults: Mapping[str, str] | None = None
@@ -1151,27 +1293,40 @@ class _Extraction:
 
     def _own_convoy_of_local_forces(self, start: int, end: int) -> bool:
         """ "Two Peshmerga fighters were killed ... a bomb hit their convoy", "عنصرين من قسد ... رتلاً لهم"."""
-        sentences = {
-            token.sentence
+        local, others = self._local_forces
+        inside = local[bisect_left(local, (start, -1)) : bisect_left(local, (end, -1))]
+        sentences = {sentence for _, sentence in inside}
+        for sentence in sorted(sentences - others):
+            low, high = self._sentence_bounds(sentence)
+            if _POSSESSIVE_CONVOY.search(self._folded_text(max(low, start), min(high, end))):
+                return True
+        return False
+
+    @cached_property
+    def _local_forces(self) -> tuple[list[tuple[int, int]], set[int]]:
+        """(start, sentence) of each local forces name, sorted; the sentences naming foreign forces."""
+        local = sorted(
+            (hit.start, token.sentence)
             for hit in self.hits
-            if hit.concept == "local_forces" and start <= hit.start < end
+            if hit.concept == "local_forces"
             if (token := self._token_at(hit.start)) is not None
-        }
+        )
         others = {
             token.sentence
             for hit in self.hits
             if hit.concept in ("coalition", "other_cargo", "logistics_support")
             if (token := self._token_at(hit.start)) is not None
         }
-        for sentence in sentences - others:
-            low, high = self._sentence_bounds(sentence)
-            if _POSSESSIVE_CONVOY.search(fold(self.text[max(low, start) : min(high, end)]).text):
-                return True
-        return False
+        return local, others
 
     def _country(self, mention: Mention | None) -> str | None:
         if mention is not None:
             return mention.place.country
+        return self._post_country
+
+    @cached_property
+    def _post_country(self) -> str | None:
+        """The one country the post's places are in, else the one country it names, else None."""
         countries = {m.place.country for m in self.mentions}
         if len(countries) == 1:
             return countries.pop()
@@ -1289,17 +1444,29 @@ class _Extraction:
     def _best_shared_date(self, dates: Sequence[DateMention]) -> DateMention | None:
         return self._strongest_date(dates)
 
-    def _site_index(self, admin1s: set[str], sites: Sequence[_Site]) -> list[int]:
-        return [i for i, s in enumerate(sites) if s.mention is not None and s.mention.admin1 in admin1s]
+    @staticmethod
+    def _sites_by_admin1(sites: Sequence[_Site]) -> dict[str | None, list[int]]:
+        """The indexes of the sites placed in each governorate."""
+        found: dict[str | None, list[int]] = {}
+        for index, site in enumerate(sites):
+            if site.mention is not None:
+                found.setdefault(site.mention.admin1, []).append(index)
+        return found
+
+    @staticmethod
+    def _site_index(admin1s: set[str], placed: Mapping[str | None, list[int]]) -> list[int]:
+        """The sites placed in any of these governorates, in order."""
+        return sorted(index for admin1 in admin1s for index in placed.get(admin1, ()))
 
     def _refinements(self, sites: Sequence[_Site], shared: Sequence[tuple[int, int]]) -> dict[int, Mention]:
         """A more specific place in the shared text for the one site of its governorate."""
         refined: dict[int, Mention] = {}
+        placed = self._sites_by_admin1(sites)
         for start, end in shared:
             for mention in self._candidates(start, end):
                 if not mention.admin1 or mention.place.kind == "base":
                     continue
-                matching = self._site_index({mention.admin1}, sites)
+                matching = placed.get(mention.admin1, [])
                 if len(matching) != 1:
                     continue
                 index = matching[0]
@@ -1313,20 +1480,28 @@ class _Extraction:
     ) -> list[list[Claim]]:
         """Each site's claims: its own, and a shared claim unless it names other sites' place or weapon."""
         per_site: list[list[Claim]] = [[] for _ in sites]
+        placed = self._sites_by_admin1(sites)
+        shared_spans = Overlaps(shared)
+        # sites one after another (not the copies of one unplaced site): the first holding an
+        # offset is found by bisection
+        ordered = all(a.end <= b.start for a, b in pairwise(sites))
+        site_starts = [site.start for site in sites]
         for claim in self.claims:
             token = self._token_at(claim.start)
             sentence = token.sentence if token else -1
-            inside = [i for i, s in enumerate(sites) if s.start <= claim.start < s.end]
-            if inside and not any(a <= claim.start < b for a, b in shared):
+            if ordered:
+                holder = bisect_right(site_starts, claim.start) - 1
+                inside = [holder] if holder >= 0 and claim.start < sites[holder].end else []
+            else:
+                inside = [i for i, s in enumerate(sites) if s.start <= claim.start < s.end]
+            if inside and not shared_spans.hit(claim.start, claim.start + 1):
                 if not self._claims_all(claim, sites[inside[0]], sentence):
                     per_site[inside[0]].append(claim)
                     continue
                 targets: list[int] = list(range(len(sites)))
             else:
-                admin1s = {
-                    m.admin1 for m in self.mentions if m.sentence == sentence and m.admin1 and not m.hashtag
-                }
-                targets = (self._site_index(admin1s, sites) if admin1s else []) or list(range(len(sites)))
+                admin1s = {m.admin1 for m in self._mentions_in(sentence) if m.admin1 and not m.hashtag}
+                targets = (self._site_index(admin1s, placed) if admin1s else []) or list(range(len(sites)))
                 # "X has claimed the drone strike": only the drone strike
                 low, high = self._sentence_bounds(sentence)
                 named = self._local_labels(low, high).get("attack_type", "unknown")
@@ -1337,13 +1512,35 @@ class _Extraction:
                 per_site[index].append(claim)
         return per_site
 
+    def _mentions_in(self, sentence: int) -> list[Mention]:
+        return self._mentions_by_sentence.get(sentence, [])
+
+    @cached_property
+    def _mentions_by_sentence(self) -> dict[int, list[Mention]]:
+        found: dict[int, list[Mention]] = {}
+        for mention in self.mentions:
+            found.setdefault(mention.sentence, []).append(mention)
+        return found
+
     def _claims_all(self, claim: Claim, site: _Site, sentence: int) -> bool:
         """ "X claims two IED attacks ...: one near A and another near B": a claim before the first
         site's place, in a sentence about several attacks, is for all of them."""
         if site.mention is None or claim.start >= site.mention.start or site.mention.sentence != sentence:
             return False
-        text = self._sentence_text(sentence)
-        return bool(_PLURAL_CONVOYS.search(text)) or (stated_count(text) or 0) >= 2
+        return self._sentence_has(_PLURAL_CONVOYS, sentence) or (self._sentence_count(sentence) or 0) >= 2
+
+    def _sentence_has(self, pattern: re.Pattern[str], sentence: int) -> bool:
+        """Whether a pattern occurs in a sentence's folded text (asked once per sentence)."""
+        key = (pattern.pattern, sentence)
+        known = self._sentence_matches.get(key)
+        if known is None:
+            known = self._sentence_matches[key] = bool(pattern.search(self._sentence_text(sentence)))
+        return known
+
+    def _sentence_count(self, sentence: int) -> int | None:
+        if sentence not in self._sentence_counts:
+            self._sentence_counts[sentence] = stated_count(self._sentence_text(sentence))
+        return self._sentence_counts[sentence]
 
     def _written_name(self, mention: Mention) -> str:
         """The place's canonical English name, or the English name the post uses when it is

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, repeat
 
 from bot.rules.text import normalise
 
@@ -66,7 +69,8 @@ class Folded:
     """A folded copy of a text and, for each folded character, its offset in the original."""
 
     text: str
-    offsets: tuple[int, ...]
+    #: ``range(len(text))`` when every character folds to one (the usual case)
+    offsets: Sequence[int]
     original_length: int
 
     def span(self, start: int, end: int) -> tuple[int, int]:
@@ -79,14 +83,7 @@ class Folded:
 
     def position(self, original: int) -> int:
         """The folded index of the first character at or after an original offset."""
-        low, high = 0, len(self.offsets)
-        while low < high:
-            middle = (low + high) // 2
-            if self.offsets[middle] < original:
-                low = middle + 1
-            else:
-                high = middle
-        return low
+        return bisect_left(self.offsets, original)
 
 
 @lru_cache(maxsize=4096)
@@ -99,11 +96,11 @@ def fold_char(char: str) -> str:
 
 def fold(text: str) -> Folded:
     """Fold a text character by character, remembering where each folded character came from."""
-    chars: list[str] = []
-    offsets: list[int] = []
-    for index, char in enumerate(text):
-        folded = fold_char(char)
-        for piece in folded:
-            chars.append(piece)
-            offsets.append(index)
-    return Folded("".join(chars), tuple(offsets), len(text))
+    pieces = list(map(fold_char, text))
+    lengths = list(map(len, pieces))
+    offsets: Sequence[int]
+    if lengths.count(1) == len(lengths):
+        offsets = range(len(text))
+    else:
+        offsets = tuple(chain.from_iterable(map(repeat, range(len(text)), lengths)))
+    return Folded("".join(pieces), offsets, len(text))

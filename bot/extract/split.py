@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.extract.folding import fold
 from bot.extract.numbers import AR_NUMBERS
+from bot.extract.spans import Overlaps, search_before
 
 _LINE_ITEM = re.compile(
     r"^[ \t]*(?:"
@@ -74,6 +75,10 @@ _AR_DATE_AFTER = re.compile(
     r"يونيو|يونيه|يوليو|يوليه|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر)"
 )
 _EN_NOT_LIST = re.compile(r"(?:for\s+the|the\s+very|at|in\s+the|for)\s*$")
+#: At least as many non-space characters as a match of ``_NOT_LIST``/``_EN_NOT_LIST`` holds.
+NOT_LIST_LETTERS = 16
+#: ``_AR_DATE_AFTER`` matched from a position inside the text (``^`` would fail there).
+_AR_DATE_AFTER_AT = re.compile(_AR_DATE_AFTER.pattern.removeprefix("^"))
 
 _EN_COUNT = {
     "two": 2,
@@ -174,17 +179,20 @@ def ordinal_segments(text: str, protected: list[tuple[int, int]]) -> list[Segmen
     """
     folded = fold(text)
     body = folded.text
+    names = Overlaps(protected)
     found: list[tuple[int, int]] = []  # (ordinal, original start)
     for match in _ORDINAL.finditer(body):
         start, _ = folded.span(match.start(), match.end())
-        if any(low <= start < high for low, high in protected):
+        if names.hit(start, start + 1):
             continue
         if match["en"]:
-            if _EN_NOT_LIST.search(body[: match.start()]):
+            if search_before(_EN_NOT_LIST, body, match.start(), NOT_LIST_LETTERS):
                 continue
             value = _EN_ORDINALS[match["en"]]
         else:
-            if _NOT_LIST.search(body[: match.start()]) or _AR_DATE_AFTER.match(body[match.end() :]):
+            if search_before(_NOT_LIST, body, match.start(), NOT_LIST_LETTERS) or _AR_DATE_AFTER_AT.match(
+                body, match.end()
+            ):
                 continue
             value = _AR_ORDINALS[match["ar"]]
         found.append((value, start))

@@ -1,6 +1,7 @@
 """Replay sources: Telegram Desktop exports (``result.json``) and JSONL corpora.
 
-Both are streamed: a million-post file never sits in memory whole. A record that cannot be
+Both are streamed, an export message by message (in a full-account export too, whatever
+the size of one chat): a million-post file never sits in memory whole. A record that cannot be
 read becomes a ``BadRecord`` (with its line number for JSONL) and the rest goes on; a file
 that is not in either format at all raises ``InputError``.
 """
@@ -132,10 +133,19 @@ def _export_post(message: dict[str, Any], channel: str, title: str | None, path:
     )
 
 
+def _is_private(chat: dict[str, Any]) -> bool:
+    kind = chat.get("type")
+    return isinstance(kind, str) and kind in _PRIVATE_CHATS
+
+
+def _no_id(chat: dict[str, Any], path: str) -> BadRecord:
+    return BadRecord(path, None, f"chat {str(chat.get('name'))[:40]!r} has no id")
+
+
 def _chat_posts(chat: dict[str, Any], path: str) -> Iterator[Item]:
     key = _channel_key(chat)
     if key is None:
-        yield BadRecord(path, None, f"chat {str(chat.get('name'))[:40]!r} has no id")
+        yield _no_id(chat, path)
         return
     title = chat.get("name") if isinstance(chat.get("name"), str) else None
     messages = chat.get("messages")
@@ -205,7 +215,8 @@ class _LoneSurrogateFilter:
 
 
 def read_export(path: Path) -> Iterator[Item]:
-    """Posts of a Telegram Desktop export: a single chat or a full-account export."""
+    """Posts of a Telegram Desktop export: a single chat or a full-account export, in file order
+    (chats before left chats), each message read and turned into a post on its own."""
     name = str(path)
     with _open(path) as raw:
         handle = _LoneSurrogateFilter(raw)
@@ -224,17 +235,154 @@ def read_export(path: Path) -> Iterator[Item]:
                         if item is not None:
                             yield item
             elif "chats" in head or "left_chats" in head:
-                for prefix in ("chats.list.item", "left_chats.list.item"):
+                # chats first, then left chats; one pass when the file has them in that order
+                both = {"chats.list.item", "left_chats.list.item"}
+                passes = (
+                    [both] if head.get("chats") == [] else [{"chats.list.item"}, {"left_chats.list.item"}]
+                )
+                for items in passes:
                     handle.seek(0)
-                    for chat in ijson.items(handle, prefix, use_float=True):
-                        if isinstance(chat, dict) and chat.get("type") not in _PRIVATE_CHATS:
-                            yield from _chat_posts(chat, name)
+                    yield from _account_posts(handle, items, name)
             else:
                 raise InputError(
                     f"{name}: not a Telegram Desktop export (no 'messages' list and no 'chats' section)"
                 )
         except ijson.JSONError as error:
             raise InputError(f"{name}: truncated or invalid JSON ({_short(error)})") from error
+
+
+_OPEN = frozenset(("start_map", "start_array"))
+_CLOSE = frozenset(("end_map", "end_array"))
+
+
+class _Value:
+    """One JSON value read from parse events: built (``ijson.ObjectBuilder``) or only skipped."""
+
+    __slots__ = ("builder", "depth")
+
+    def __init__(self, build: bool) -> None:
+        self.builder = ijson.ObjectBuilder() if build else None
+        self.depth = 0
+
+    def feed(self, event: str, value: Any) -> bool:
+        """Take one event; True when the value is complete."""
+        if self.builder is not None:
+            self.builder.event(event, value)
+        if event in _OPEN:
+            self.depth += 1
+        elif event in _CLOSE:
+            self.depth -= 1
+        return self.depth == 0
+
+    @property
+    def value(self) -> Any:
+        return self.builder.value if self.builder is not None else None
+
+
+class _Chat:
+    """A chat of a full-account export being read: its members other than the messages, and how
+    its messages are read.
+
+    Telegram Desktop writes a chat's ``name``, ``type`` and ``id`` before its ``messages``:
+    then each message becomes a post as soon as it is read (a chat of a million messages never
+    sits in memory), and members after the list are not looked at. A chat whose list comes
+    before its ``type`` or ``id`` has its messages kept until the chat ends, as the whole chat
+    was read before.
+    """
+
+    __slots__ = ("kept", "key", "member", "messages", "meta", "streamed", "title")
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+        self.member: str | None = None  # the key of the member being read
+        self.messages = False  # inside the messages list
+        self.streamed = False  # its messages were (or are being) posted one by one
+        self.key: str | None = None
+        self.title: str | None = None
+        self.kept: list[Any] | None = None  # messages kept until the end of the chat
+
+    def open_messages(self, path: str) -> Iterator[Item]:
+        """The messages list starts: stream it when the chat is known, else keep it."""
+        self.messages = True
+        if "type" not in self.meta or "id" not in self.meta:
+            self.kept = []
+            return
+        self.streamed = True
+        if _is_private(self.meta):
+            return
+        self.key = _channel_key(self.meta)
+        if self.key is None:
+            yield _no_id(self.meta, path)
+            return
+        self.title = self.meta.get("name") if isinstance(self.meta.get("name"), str) else None
+
+    def wants(self, event: str) -> bool:
+        """Whether the message starting with this event must be built (only objects are posts)."""
+        return event == "start_map" and (self.kept is not None or self.key is not None)
+
+    def took(self, value: Any, path: str) -> Item | None:
+        """A value is complete: a message (a post when streamed) or a member of the chat."""
+        if not self.messages:
+            if self.member is not None:
+                self.meta[self.member] = value
+            return None
+        if not isinstance(value, dict):
+            return None
+        if self.kept is not None:
+            self.kept.append(value)
+            return None
+        return _export_post(value, self.key, self.title, path) if self.key is not None else None
+
+    def close_messages(self) -> None:
+        self.messages = False
+        if self.kept is not None:
+            self.meta["messages"] = self.kept
+            self.kept = None
+
+    def finish(self, path: str) -> Iterator[Item]:
+        """The chat ends: the posts of a chat not streamed, as the whole chat gives them."""
+        if not self.streamed and not _is_private(self.meta):
+            yield from _chat_posts(self.meta, path)
+
+
+def _account_posts(handle: _LoneSurrogateFilter, items: set[str], path: str) -> Iterator[Item]:
+    """Posts of the chats (objects at one of the ``items`` prefixes) of a full-account export,
+    message by message."""
+    chat: _Chat | None = None
+    value: _Value | None = None
+    for prefix, event, datum in ijson.parse(handle, use_float=True):
+        if value is not None:  # inside a member of the chat or a message
+            if value.feed(event, datum):
+                assert chat is not None
+                if (item := chat.took(value.value, path)) is not None:
+                    yield item
+                value = None
+            continue
+        if chat is None:
+            if event == "start_map" and prefix in items:
+                chat = _Chat()
+            continue
+        if chat.messages:
+            if event == "end_array":
+                chat.close_messages()
+                continue
+            value = _Value(chat.wants(event))
+        elif event == "map_key":
+            chat.member = datum
+            continue
+        elif event == "end_map":
+            yield from chat.finish(path)
+            chat = None
+            continue
+        elif chat.member == "messages" and event == "start_array":
+            yield from chat.open_messages(path)
+            continue
+        else:
+            value = _Value(True)
+        if value.feed(event, datum):  # a scalar: complete at once
+            if (item := chat.took(value.value, path)) is not None:
+                yield item
+            value = None
 
 
 def _peek_object_keys(handle: _LoneSurrogateFilter, name: str) -> dict[str, Any]:

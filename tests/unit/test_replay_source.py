@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,94 @@ def test_surrogate_filter_never_cuts_an_escape(size: int) -> None:
         out += chunk
     assert out == rb'{"t": "a\ufffdb \\udfff \ud83d\ude00 \ufffd \\ud83d", "u": "\\\\"}'
     assert json.loads(out)["t"] == "a\ufffdb \\udfff \U0001f600 \ufffd \\ud83d"
+
+
+def _account_export(path: Path, messages: int) -> Path:
+    """A full-account export: a personal chat, a channel of ``messages`` posts, a left channel."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"about": "x", "chats": {"about": "y", "list": [')
+        out.write(
+            json.dumps({"name": "F", "type": "personal_chat", "id": 7, "messages": [_message(1, "hi")]})
+        )
+        out.write(', {"name": "Big", "type": "public_channel", "id": 88, "messages": [')
+        for number in range(1, messages + 1):
+            text = ["IED hit a convoy near ", {"type": "bold", "text": f"Kut {number}"}]
+            message = _message(number, text) if number % 50 else {**_message(number, ""), "type": "service"}
+            out.write((", " if number > 1 else "") + json.dumps(message))
+        out.write("]}]}, ")
+        out.write('"left_chats": {"list": [')
+        out.write(
+            json.dumps({"name": "Old", "type": "private_channel", "id": 99, "messages": [_message(4, "o")]})
+        )
+        out.write("]}}")
+    return path
+
+
+def _peak_reading(path: Path, messages: int) -> int:
+    """Peak traced memory while reading an export, checking its posts as they come, keeping none."""
+    expected = iter([("88", n) for n in range(1, messages + 1) if n % 50] + [("99", 4)])
+    tracemalloc.start()
+    try:
+        for item in read_export(path):
+            assert isinstance(item, Post) and (item.channel, item.message_id) == next(expected)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert next(expected, None) is None
+    return peak
+
+
+def test_full_account_export_is_read_message_by_message(tmp_path: Path) -> None:
+    """A chat eight times longer (2,500 -> 20,000 messages) needs no more memory to read: one
+    message at a time, not the whole chat (which takes several times the file)."""
+    small = _account_export(tmp_path / "small.json", 2_500)
+    large = _account_export(tmp_path / "large.json", 20_000)
+    grown = _peak_reading(large, 20_000) - _peak_reading(small, 2_500)
+    assert grown < (large.stat().st_size - small.stat().st_size) / 8
+
+
+def test_full_account_chat_with_its_id_after_its_messages(tmp_path: Path) -> None:
+    """A chat whose messages come before its id and type (not as Desktop writes it) still reads."""
+    export = {
+        "chats": {
+            "list": [
+                {"messages": [_message(1, "first")], "name": "A", "type": "public_channel", "id": 3},
+                {"messages": [_message(2, "private")], "name": "F", "type": "personal_chat", "id": 4},
+                {"name": "B", "type": "public_channel", "messages": [_message(5, "b")], "username": "@Bee"},
+                {"name": "C", "type": "public_channel", "id": None, "messages": [_message(6, "no id")]},
+                {"name": "D", "type": "public_channel", "id": 9, "messages": "none"},
+            ]
+        }
+    }
+    items = list(read_export(_write(tmp_path / "result.json", export)))
+    posts = [(p.channel, p.text, p.channel_title) for p in items if isinstance(p, Post)]
+    assert posts == [("3", "first", "A"), ("bee", "b", "B")]
+    assert [str(item).split(": ", 1)[1] for item in items if isinstance(item, BadRecord)] == [
+        "chat 'C' has no id",
+        "chat 'D' has no messages list",
+    ]
+
+
+def test_left_chats_before_chats_still_come_after(tmp_path: Path) -> None:
+    """Chats are read before left chats, whatever order the file holds them in."""
+    export = {
+        "left_chats": {
+            "list": [{"name": "L", "type": "private_channel", "id": 2, "messages": [_message(1, "l")]}]
+        },
+        "chats": {"list": [{"name": "C", "type": "public_channel", "id": 1, "messages": [_message(2, "c")]}]},
+    }
+    posts = [p for p in read_export(_write(tmp_path / "result.json", export)) if isinstance(p, Post)]
+    assert [(p.channel, p.text) for p in posts] == [("1", "c"), ("2", "l")]
+
+
+def test_truncated_full_account_export_yields_what_came_before(tmp_path: Path) -> None:
+    """A full-account export cut inside its big chat gives the posts before the cut, then InputError."""
+    whole = _account_export(tmp_path / "whole.json", 400).read_bytes()
+    path = tmp_path / "cut.json"
+    path.write_bytes(whole[: len(whole) // 2])
+    items = read_export(path)
+    posts = [next(items) for _ in range(150)]
+    with pytest.raises(InputError, match="truncated or invalid JSON"):
+        posts.extend(items)
+    assert [p.message_id for p in posts[:2] if isinstance(p, Post)] == [1, 2]
+    assert 150 < len(posts) < 300 and all(isinstance(p, Post) for p in posts)
