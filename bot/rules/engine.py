@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.errors import RuleError
 from bot.model import Classification, RuleHit, TermMatch
 from bot.rules.check import check_source
-from bot.rules.matcher import Hit, Matcher, TermEntry
+from bot.rules.matcher import Hit, Matcher, Presence, TermEntry
 from bot.rules.prefilter import Prefilter
 from bot.rules.source import Source, read_rules
 from bot.rules.text import Document, tokenise
@@ -150,17 +150,13 @@ class RuleSet:
         possible = self._prefilter.possible(doc.text)  # a superset, without tokenising
         if not possible & screen.triggers or not screen.may_fire(0, possible):
             return Classification(relevant=False, score=0.0), []
-        sentences = matcher.presence_by_sentence(doc, screen.concepts)
-        certain = possible = 0
-        for sure, maybe in sentences:
-            certain |= sure
-            possible |= maybe
-        if not possible & screen.triggers:
+        presence = matcher.presence_map(doc, screen.concepts)
+        if not self._may_fire(presence):
             return Classification(relevant=False, score=0.0), []
-        if certain & screen.triggers and not (
-            screen.may_fire(certain, possible) and screen.may_fire_in(sentences)
+        # regex concepts were taken as possible anywhere: look at their real hits (scan reuses them)
+        if presence.everywhere and not self._may_fire(
+            matcher.presence_map(doc, screen.concepts, regexes=True)
         ):
-            # a trigger occurs but no relevance rule can fire: evaluate() would fire nothing
             return Classification(relevant=False, score=0.0), []
         hits = matcher.scan(doc)
         return self.evaluate(doc, hits), hits
@@ -186,6 +182,23 @@ class RuleSet:
             engine = str(self._cache.get("engine", "auto"))
             prefilter = self._cache["prefilter"] = Prefilter(concepts, self._screen.concepts, engine=engine)
         return prefilter  # type: ignore[return-value]
+
+    def _may_fire(self, presence: Presence) -> bool:
+        """Whether a relevance rule may fire given where its concepts may and must be.
+
+        False only when ``evaluate`` would fire nothing: no trigger possible, or a trigger
+        certain and no relevance rule able to fire on these concepts and positions.
+        """
+        screen = self._screen
+        certain = possible = 0
+        for sure, maybe in presence.sentences:
+            certain |= sure
+            possible |= maybe
+        if not possible & screen.triggers:
+            return False
+        return not certain & screen.triggers or (
+            screen.may_fire(certain, possible) and screen.may_fire_in(presence)
+        )
 
     @property
     def _screen(self) -> _Screen:
@@ -263,6 +276,8 @@ class _Screen:
     rules: tuple[tuple[int, int, int], ...]  # (all, any, none) masks per relevance rule
     #: (all, any, none, none_near masks, whether the rule needs one sentence) per rule
     local: tuple[tuple[int, int, int, int, bool], ...]
+    #: (within, each slot's mask, the none_near mask its window excludes) per rule (None: no window)
+    windows: tuple[tuple[int, tuple[int, ...], int] | None, ...] = ()
 
     @classmethod
     def of(cls, rules: Sequence[Rule], triggers: frozenset[str]) -> _Screen:
@@ -296,6 +311,17 @@ class _Screen:
                 )
                 for rule in rules
             ),
+            tuple(
+                None
+                if rule.within is None
+                else (
+                    rule.within,
+                    tuple(mask(slot) for slot in rule.slots),
+                    # a window rule outside one sentence excludes none_near hits near it
+                    0 if rule.same_sentence else mask(rule.none_near),
+                )
+                for rule in rules
+            ),
         )
 
     def may_fire(self, certain: int, possible: int) -> bool:
@@ -305,26 +331,85 @@ class _Screen:
                 return True
         return False
 
-    def may_fire_in(self, sentences: Sequence[tuple[int, int]]) -> bool:
-        """Whether some relevance rule may fire given each sentence's (certain, possible) concepts.
+    def may_fire_in(self, presence: Presence) -> bool:
+        """Whether some relevance rule may fire given where its concepts (certainly, possibly) are.
 
         A rule that needs one sentence (``same_sentence``, or ``none_near`` without
         ``within``) needs a sentence with all its concepts and none of its ``none_near``
-        ones; ``none`` concepts count anywhere in the post.
+        ones; ``none`` concepts count anywhere in the post. A rule with ``within`` N needs
+        every slot possibly found in some N-token window, and (outside one sentence) no
+        ``none_near`` concept certainly found within N tokens of its start.
         """
+        sentences = presence.sentences
         certain = possible = 0
         for sure, maybe in sentences:
             certain |= sure
             possible |= maybe
-        for needed, one_of, excluded, near, local in self.local:
+        windows = self.windows or (None,) * len(self.local)
+        for (needed, one_of, excluded, near, local), window in zip(self.local, windows, strict=True):
             if needed & possible != needed or (one_of and not one_of & possible) or excluded & certain:
                 continue
-            if not local:
+            if local and not any(
+                needed & maybe == needed and (not one_of or one_of & maybe) and not near & sure
+                for sure, maybe in sentences
+            ):
+                continue
+            if window is None or _may_fit(window, presence):
                 return True
-            for sure, maybe in sentences:
-                if needed & maybe == needed and (not one_of or one_of & maybe) and not near & sure:
-                    return True
         return False
+
+
+def _may_fit(window: tuple[int, tuple[int, ...], int], presence: Presence) -> bool:
+    """Whether a window rule may fire: a necessary condition on the positions of its concepts.
+
+    ``_in_a_window`` fires at a hit ``s`` (the window's first) when every slot has a hit in
+    ``s .. s + within`` and no excluded hit lies in ``s - within .. last + within``, where
+    ``last`` (the window's last hit) is at least the earliest hit of every slot. Possible
+    hits are a superset of the real ones and certain ones a subset, so if the rule fires at
+    ``s``, every slot has a possible hit in the window and no certain exclusion lies in
+    ``s - within .. max(earliest possible hit of each slot) + within``.
+    """
+    within, slots, near = window
+    positions = presence.positions
+    wanted = 0
+    for slot in slots:
+        wanted |= slot
+    size = len(positions)
+    stop = 0  # positions[:stop]: token <= start + within
+    low = 0  # positions[low:]: token >= start - within
+    begin = 0  # positions[begin:]: token >= start
+    for index in range(size):
+        start, _, maybe = positions[index]
+        if not maybe & wanted:
+            continue
+        while stop < size and positions[stop][0] <= start + within:
+            stop += 1
+        while positions[low][0] < start - within:
+            low += 1
+        while positions[begin][0] < start:
+            begin += 1
+        # the last hit of a real window is at least the earliest possible hit of every slot
+        last = start
+        for slot in slots:
+            if slot & presence.everywhere:
+                continue  # a regex concept not scanned: possible anywhere
+            for token, _, possible in positions[begin:stop]:
+                if possible & slot:
+                    last = max(last, token)
+                    break
+            else:
+                break  # a slot with no possible hit in the window
+        else:
+            if near:
+                blocked = 0
+                for token, certain, _ in positions[low:]:
+                    if token > last + within:
+                        break
+                    blocked |= certain
+                if blocked & near:
+                    continue
+            return True
+    return False
 
 
 class _Evidence:

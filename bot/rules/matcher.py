@@ -36,7 +36,7 @@ import ahocorasick
 
 from bot.rules.text import LINE, MARKS, SENTENCE, Document, chunk_stream, fold_letters, tokenise
 
-__all__ = ["Hit", "Matcher", "TermEntry", "compile_regex", "readings", "term_words"]
+__all__ = ["Hit", "Matcher", "Presence", "TermEntry", "compile_regex", "readings", "term_words"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +181,15 @@ def readings(token: str) -> Iterator[tuple[str, bool]]:
         yield from _arabic_readings(token)
     else:
         yield from _english_readings(token)
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """Which concepts (bit masks over a concept tuple) may or must occur, by sentence and token."""
+
+    sentences: list[tuple[int, int]]  # (certain, possible) of each sentence with a match
+    positions: list[tuple[int, int, int]]  # (first token, certain, possible), ascending
+    everywhere: int = 0  # concepts with regex terms not scanned: possible in every sentence and place
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +430,7 @@ class Matcher:
         self.size = len(prepared) + len(regexes)
         self._keys = keys
         self._memo_key = f"canonical:{id(self)}"
+        self._regex_key = f"regex:{id(self)}"
         self._screens: dict[frozenset[str], ahocorasick.Automaton | None] = {}
         self._presence: dict[tuple[str, ...], tuple[ahocorasick.Automaton | None, int]] = {}
 
@@ -484,7 +494,7 @@ class Matcher:
         certain = 0
         if automaton is None:
             return certain, possible
-        for _end, (sure, maybe) in automaton.iter(self.canonical(doc)):
+        for _end, (_length, sure, maybe) in automaton.iter(self.canonical(doc)):
             certain |= sure
             possible |= maybe
         return certain, possible
@@ -495,29 +505,81 @@ class Matcher:
         Sentences are those of ``scan``'s hits (a hit never spans a sentence end); concepts
         with regex terms are possible in every sentence.
         """
+        return self.presence_map(doc, concepts).sentences
+
+    def presence_map(self, doc: Document, concepts: tuple[str, ...], *, regexes: bool = False) -> Presence:
+        """Where ``concepts`` occur: per sentence, and per token (one automaton pass, no hits).
+
+        ``positions`` holds ``(first token, certain, possible)`` for every match of a key,
+        ascending: the first token a hit of that key would have. Concepts with regex terms
+        are possible everywhere (``everywhere``) unless ``regexes``: then those terms are
+        scanned (their hits are real, so certain where they are; ``scan`` reuses them).
+        """
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
-        automaton, everywhere = screen
+        automaton, regex_bits = screen
+        everywhere = 0 if regexes else regex_bits
         if not doc.parts:
-            return []
-        if automaton is None:
-            return [(0, everywhere)] if everywhere else []
-        stream = self.canonical(doc)
-        count = stream.count
+            return Presence([], [], everywhere)
+        memo = doc.memo
+        memo_key = f"presence:{id(self)}:{hash(concepts)}"
+        cached = memo.get(memo_key)  # the automaton's part, when asked again with regexes
+        if isinstance(cached, tuple):
+            sentences, positions = dict(cached[0]), list(cached[1])
+        else:
+            sentences, positions = self._key_presence(doc, automaton)
+            memo[memo_key] = (dict(sentences), list(positions))
+        if regex_bits and regexes:
+            bit = {concept: 1 << number for number, concept in enumerate(concepts)}
+            keys = doc.sentence_keys
+            extra = False
+            for hit in self._regex_hits(doc):
+                mask = bit.get(hit.concept, 0)
+                if mask:
+                    extra = True
+                    positions.append((hit.first, mask, mask))
+                    sentence = keys[hit.first]
+                    known = sentences.get(sentence)
+                    sentences[sentence] = (
+                        (mask, mask) if known is None else (known[0] | mask, known[1] | mask)
+                    )
+            if extra:
+                positions.sort(key=_START)
+        listed = list(sentences.values())
+        if everywhere:
+            listed = [(sure, maybe | everywhere) for sure, maybe in listed]
+            listed.append((0, everywhere))  # a sentence holding only regex hits
+        return Presence(listed, positions, everywhere)
+
+    def _key_presence(
+        self, doc: Document, automaton: ahocorasick.Automaton | None
+    ) -> tuple[dict[int, tuple[int, int]], list[tuple[int, int, int]]]:
+        """The automaton's matches by sentence key and by first token."""
         sentences: dict[int, tuple[int, int]] = {}
-        sentence = previous = 0
-        for end, (sure, maybe) in automaton.iter(stream):
-            sentence += count(SENTENCE, previous, end)
-            previous = end
-            known = sentences.get(sentence)
-            sentences[sentence] = (
-                (sure, maybe | everywhere) if known is None else (known[0] | sure, known[1] | maybe)
-            )
-        found = list(sentences.values())
-        if everywhere:  # a sentence holding only regex hits
-            found.append((0, everywhere))
-        return found
+        positions: list[tuple[int, int, int]] = []
+        if automaton is not None:
+            stream = self.canonical(doc)
+            count = stream.count
+            found = [(end - length + 1, sure, maybe) for end, (length, sure, maybe) in automaton.iter(stream)]
+            found.sort(key=_START)
+            previous = slot = marks = 0
+            for start, sure, maybe in found:
+                slot += count(" ", previous, start)  # index in doc.words (marks included)
+                marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
+                previous = start
+                positions.append((slot - marks, sure, maybe))
+                known = sentences.get(marks)
+                sentences[marks] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
+        return sentences, positions
+
+    def _regex_hits(self, doc: Document) -> list[Hit]:
+        """The regex terms' hits in a document (scanned once per document and matcher)."""
+        memo = doc.memo
+        cached = memo.get(self._regex_key)
+        if cached is None:
+            cached = memo[self._regex_key] = self._scan_regexes(doc) if self._regexes else []
+        return cached  # type: ignore[return-value]
 
     def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[ahocorasick.Automaton | None, int]:
         bit = {concept: 1 << number for number, concept in enumerate(concepts)}
@@ -533,7 +595,7 @@ class Matcher:
                 if not key.exact:
                     sure |= mask
             if maybe:
-                automaton.add_word(pattern, (sure, maybe))
+                automaton.add_word(pattern, (len(pattern), sure, maybe))
         if not len(automaton):
             return None, regex_bits
         automaton.make_automaton()
@@ -554,7 +616,7 @@ class Matcher:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""
         if not doc.parts:
             return []
-        hits: list[Hit] = self._scan_regexes(doc) if self._regexes else []
+        hits: list[Hit] = list(self._regex_hits(doc))
         if self._empty:
             hits.sort(key=_ORDER)
             return hits

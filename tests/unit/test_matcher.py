@@ -209,17 +209,34 @@ def test_presence_brackets_the_concepts_of_the_scan(text: str) -> None:
 
 
 def test_presence_of_exact_and_regex_terms_is_only_possible() -> None:
-    """An exact term's key and a regex concept are possible, never certain, until scanned."""
+    """presence: an exact term's key and a regex concept are possible, never certain (no scan)."""
     certain, possible = _PRESENCE_MATCHER.presence(tokenise("an IED hit a convoy"), _PRESENCE_CONCEPTS)
     assert certain == _mask({"convoy"})
     assert possible == _mask({"convoy", "ied", "r"})
     assert _PRESENCE_MATCHER.presence(tokenise(""), _PRESENCE_CONCEPTS) == (0, 0)
+
+
+def test_presence_map_scans_regex_terms_and_places_every_match() -> None:
+    """presence_map: regex concepts possible everywhere, or scanned (certain where they are)."""
     assert _PRESENCE_MATCHER.presence_by_sentence(tokenise("weather"), _PRESENCE_CONCEPTS) == [
         (0, _mask({"r"}))
     ]
     sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS)
     assert (_mask({"convoy"}), _mask({"convoy", "r"})) in sentences
     assert (_mask({"attack"}), _mask({"attack", "r"})) in sentences
+    scanned = _PRESENCE_MATCHER.presence_map(
+        tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS, regexes=True
+    )
+    assert sorted(scanned.sentences) == sorted([(_mask({"convoy"}),) * 2, (_mask({"attack"}),) * 2])
+    assert scanned.everywhere == 0
+    text = "تفجير عبوه قرب رتل. an IED"
+    presence = _PRESENCE_MATCHER.presence_map(tokenise(text), _PRESENCE_CONCEPTS, regexes=True)
+    assert presence.positions == [
+        (0, _mask({"r"}), _mask({"r"})),
+        (3, _mask({"convoy"}), _mask({"convoy"})),
+        (5, 0, _mask({"ied"})),  # an exact term: possible until its words are checked
+    ]
+    assert (_mask({"r", "convoy"}), _mask({"r", "convoy"})) in presence.sentences
 
 
 # -- regex terms: each term's own whole-word matches, found fast ------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -309,7 +310,7 @@ rules:
 
 
 def test_screen_with_regex_concepts(tmp_path: Path) -> None:
-    """Regex concepts cannot be screened: they count as possible in every sentence."""
+    """Regex concepts are screened by their real hits (scanned once, reused by the scan)."""
     (tmp_path / "rules.yaml").write_text(REGEX_RULES, encoding="utf-8")
     ruleset = load_ruleset(tmp_path)
     for text in (
@@ -335,3 +336,80 @@ _HOSTILE = st.sampled_from([" ", " ", " ", ". ", "\n", "\n\n", "؟ ", "، ", "-"
 def test_screen_never_changes_the_result_on_rule_words(pieces: list[tuple[str, str]]) -> None:
     """Posts made of the shipped rules' own terms and separators: screened result == full result."""
     _same_result(_SHIPPED, "".join(word + gap for word, gap in pieces))
+
+
+WINDOW_RULES = """\
+categories:
+  relevant: {threshold: 1}
+concepts:
+  convoy: [convoy]
+  blast: [blast, explosion]
+  foiled: [defused]
+rules:
+  - name: blast-near-convoy
+    category: relevant
+    all: [convoy, blast]
+    within: 3
+    none_near: [foiled]
+"""
+REGEX_WINDOW_RULES = """\
+categories:
+  relevant: {threshold: 1}
+concepts:
+  convoy: [convoy]
+  far: ["re:far+"]
+rules:
+  - name: far-words
+    category: relevant
+    all: [convoy, far]
+    within: 2
+"""
+
+
+def test_screen_with_window_rules(tmp_path: Path) -> None:
+    """Window rules: a post whose concepts are too far apart, or an exclusion close by, skips the scan."""
+    (tmp_path / "rules.yaml").write_text(WINDOW_RULES, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    cases = {
+        "a blast hit the convoy": True,
+        "a blast. then the convoy": True,  # a window crosses sentences
+        "a blast one two three four five the convoy": False,
+        "a blast hit the convoy; defused one": False,  # the exclusion is within 3 of the window
+        "a blast hit the convoy one two three four defused": True,  # far enough
+    }
+    for text, relevant in cases.items():
+        _same_result(ruleset, text)
+        assert ruleset.classify(text).relevant is relevant, text
+    assert ruleset.classify_doc(tokenise("a blast one two three four five the convoy"))[1] == []
+    assert ruleset.classify_doc(tokenise("a blast hit the convoy; defused one"))[1] == []
+
+
+def test_window_screen_places_regex_hits(tmp_path: Path) -> None:
+    """A regex concept's hits have positions: a window rule on it is screened by distance too."""
+    (tmp_path / "rules.yaml").write_text(REGEX_WINDOW_RULES, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    for text, relevant in {"the convoy was far": True, "far one two three the convoy": False}.items():
+        _same_result(ruleset, text)
+        assert ruleset.classify(text).relevant is relevant, text
+    assert ruleset.classify_doc(tokenise("far one two three the convoy"))[1] == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(["convoy", "blast", "explosion", "defused", "far", "farr", "x", "y", ".", "\n"]),
+        max_size=25,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_window_screen_never_changes_the_result(words: list[str]) -> None:
+    """Random arrangements of window-rule concepts: screened result == full result."""
+    _same_result(_WINDOW_RULESET, " ".join(words))
+
+
+def _window_ruleset() -> RuleSet:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "rules.yaml").write_text(WINDOW_RULES, encoding="utf-8")
+        return load_ruleset(Path(folder))
+
+
+_WINDOW_RULESET = _window_ruleset()
