@@ -34,11 +34,13 @@ typecheck: $(VENV)/.test
 unit: $(VENV)/.test
 	$(BIN)/pytest -q
 
-## bench: classification throughput, one-pass rules vs one regex per term (BENCH_POSTS=5000 for a quick run),
+## bench: classification throughput, one-pass rules vs one regex per term, on a stress mix (10% reports) and a
+##        channel mix (1.5% reports) (BENCH_POSTS=5000 for a quick run),
 ##        then end-to-end replay of REPLAY_POSTS generated posts on one core + live latency at 100 posts/s
 REPLAY_POSTS ?= 1000000
 bench: $(VENV)/.runtime
 	$(PY) bench/bench_classify.py
+	$(PY) bench/bench_classify.py --mix channel --naive-posts 200
 	$(PY) -m bench.bench_replay --posts $(REPLAY_POSTS)
 
 ## soak: SIGKILL `convoywatch replay` and `digest --send` SOAK_KILLS times each, restart, compare with a clean run

@@ -208,6 +208,11 @@ class Prefilter:
         self._automaton = automaton
         self.engine = "aho-corasick"
 
+    @property
+    def size(self) -> int:
+        """Bytes of the compiled Hyperscan database (0 on pyahocorasick: its memory is Python's)."""
+        return self._hyperscan.database.size() if self._hyperscan is not None else 0
+
     def possible(self, text: str) -> int:
         """A bit mask (over ``order``) of the concepts that may occur in ``text``."""
         found = self.always

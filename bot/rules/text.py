@@ -386,7 +386,7 @@ class Document:
         cached = self._cache.get("starts")
         if cached is None:
             positions, spelled = self._spelled_starts()
-            cached = self._cache["starts"] = _originals(positions, spelled)
+            cached = self._cache["starts"] = _originals(positions, spelled, self.parts)
         return cached  # type: ignore[return-value]
 
     def _spelled_starts(self) -> tuple[list[int], str | None]:
@@ -464,18 +464,19 @@ def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | No
     return _part_starts_by_line(text), None
 
 
-def _originals(positions: list[int], spelled: str | None) -> list[int]:
-    """Offsets in the spelled text (ascending) back to the original: two less per newline before."""
+def _originals(positions: list[int], spelled: str | None, parts: tuple[str, ...]) -> list[int]:
+    """Offsets in the spelled text back to the original: two less per newline before.
+
+    Each newline is one line-break part, so the newlines before a part are a prefix count
+    over the parts (C-level maps: linear, no Python loop over the parts).
+    """
     if spelled is None:
         return positions
-    originals: list[int] = []
-    newlines = previous = 0
-    count = spelled.count
-    for position in positions:  # a running count: linear in the text, however many newlines
-        newlines += count(_NEWLINE, previous, position)
-        previous = position
-        originals.append(position - 2 * newlines)
-    return originals
+    before = accumulate(map(_NEWLINE.__eq__, parts), initial=0)
+    return list(map(sub, positions, map(_TWICE, before)))
+
+
+_TWICE = (2).__mul__
 
 
 def _part_starts_by_line(text: str) -> list[int]:
