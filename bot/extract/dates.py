@@ -132,6 +132,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # "05.09 – IED, Musayyib": a day and month in digits heading a line of a dated log
+        "cued_dm",
+        re.compile(r"(?m)^[ \t]*(?P<d>\d{1,2})\s?[./]\s?(?P<m>\d{1,2})(?=[ \t]*[-\u2013\u2014:|][ \t])"),
+    ),
+    (
         "d_month",
         re.compile(
             rf"(?<![\d:])(?P<d>\d{{1,2}}){_ORD}(?:\s+of)?\s*-?\s*(?P<mon>{_EN_MONTH})\b\.?(?:,?\s+(?P<y>{_YEAR}))?(?!\d)"

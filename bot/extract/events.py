@@ -127,6 +127,8 @@ _AFTER_LOCATIVE = _norms(
 _ROUTE_AFTER = _norms("road", "highway", "expressway", "motorway", "freeway", "route")
 _ROUTE_BEFORE = _norms("طريق", "الطريق", "وطريق", "بطريق", "road", "highway")
 _ROUTE_JOINERS = frozenset(("", "-", "/", "و", "to", "and", "&"))
+#: "وقاعدة", "and the ... base": the kind of site named before a road's second end.
+_SITE_WORD_AFTER_AND = re.compile(r"^(و|and)\s*(?:the\s+)?(?:ال)?(?:قاعدة|قاعده|حقل|معسكر|مطار|base|camp)$")
 #: "RPG, not IED", "صاروخ وليس عبوة": the word after it is not what happened.
 _NEGATING = _norms("not", "ليس", "وليس", "لا")
 _NEAR_WORDS = _norms("near", "outside", "قرب", "وقرب", "بالقرب", "محيط", "عند")
@@ -291,6 +293,8 @@ _CONVOY_STEMS = (
     "صهريج",
     "صهاريج",
 )
+#: A word that starts with a convoy stem ("trucks", "والرتل"; not "struck").
+_CONVOY_WORD = re.compile(r"(?<![^\W\d_])(?:[وفبل]?(?:ال|لل)?)(?:" + "|".join(_CONVOY_STEMS) + ")")
 _PLURAL_CONVOYS = re.compile(
     r"\b(?:convoys|attacks|and\s+another|another\s+one)\b|(?<![\u0621-\u064a])[وب]?(?:ال)?(?:ارتال|قوافل|هجمات)|"
     r"(?<![\u0621-\u064a])و(?:ال)?اخري?(?![\u0621-\u064a])"  # "... في الزبير، وآخر في أبي الخصيب"
@@ -341,11 +345,16 @@ _COUNTRY_WORDS = (
 _LETTER = re.compile(r"[^\W\d_]")
 _CLAUSE_BREAK = re.compile(r"[,;\u060c\u061b]|\s(?=and\s|while\s|whereas\s|و)")
 #: "Two convoys were hit in Babil" gives this many events at most when they share one place.
+#: A parenthesis ("(no casualties, per coalition)") and where the clause before it starts.
+_PARENTHESIS = re.compile(r"\([^()\n]{1,200}\)")
+_CLAUSE_START = re.compile(r"[.:;!?\u060c\u061b\u061f\n|]|,\s*(?:and|while|but)\b|\band\s+separately\b")
+#: How far back (characters) the clause before a parenthesis is looked for.
+CLAUSE_LETTERS = 160
 MAX_UNPLACED_COPIES = 5
 _GENERIC_PLACE_WORDS = re.compile(
     r"\b(?:district|sub-?district|province|governorate|city|town|village|area|mountains?|refinery|"
     r"air\s*base|airbase|base|camp|airport|airstrip|field|fields|crossing|junction|road|highway|"
-    r"expressway|bridge|landing|zone|complex|plant|station|port|dam|lake|valley)\b",
+    r"expressway|bridge|landing|zone|complex|plant|station|port|dam|lake|valley|garrison|range|hills?)\b",
     re.IGNORECASE,
 )
 #: Below this likeness (difflib ratio of simplified names) an English name is another name.
@@ -715,8 +724,9 @@ class _Extraction:
             if self._after_tally(hit.start):
                 reference = True  # "..., the third such attack this week after one near X"
                 score -= 4
-            if place.kind == "base":
-                # "near the Conoco field" is where it happened; "a convoy for Ain al-Asad" is not
+            if place.kind == "base" and cue != "route":
+                # "near the Conoco field" is where it happened; "a convoy for Ain al-Asad" is not;
+                # "the road between the Omar field and Conoco" runs there
                 near = cue == "locative" and self._norm(hit.first - 1) in _NEAR_WORDS
                 score -= 0.5 if near else 2
             if place.is_governorate:
@@ -735,8 +745,9 @@ class _Extraction:
             if not hashtag and place.admin1 and place.kind != "road":
                 previous_end_token = hit.last
                 previous_sentence = sentence
-                near = cue == "locative" and bool(
-                    {self._norm(hit.first - 1), self._norm(hit.first - 2)} & _NEAR_WORDS
+                near = cue == "route" or (
+                    cue == "locative"
+                    and bool({self._norm(hit.first - 1), self._norm(hit.first - 2)} & _NEAR_WORDS)
                 )
                 previous_near = (hit.last, place.admin1, sentence) if near else None
         return mentions
@@ -812,6 +823,7 @@ class _Extraction:
                 continue
             between = self.text[hit_a.end : hit_b.start].strip().casefold()
             between = re.sub(r"[\u2010-\u2015\u2212]", "-", between)
+            between = _SITE_WORD_AFTER_AND.sub(r"\1", between)  # "بين حقل العمر وقاعدة كونيكو"
             if between not in _ROUTE_JOINERS:
                 continue
             if between == "-" and self._heads_line(hit_a) and self.text[hit_a.end : hit_b.start] != "-":
@@ -858,6 +870,11 @@ class _Extraction:
             letter = self._first_letters[start] = found.start() if found else len(self.text)
         return letter >= hit.start
 
+    @cached_property
+    def _header_end(self) -> int:
+        """``_header_limit``, worked out once."""
+        return self._header_limit()
+
     def _header_limit(self) -> int:
         """End offset of a leading dateline/header ("الرطبة |", "Kirkuk:", "SAMAWAH, Iraq –")."""
         first_line_end = self.text.find("\n")
@@ -888,12 +905,15 @@ class _Extraction:
         # ("Samawah: an IED ... It is the third attack in Muthanna"); below a road in a city, a
         # town or district on it does, the city it runs through does not.
         floor = -1.0 if best.place.is_governorate else best.score - 2
+        # "Rifai | ... on the highway north of Nasiriyah": the city only places the site; the
+        # dateline names it
+        header = self._header_end if best.cue == "direction" else 0
         finer = [
             m
             for m in candidates
             if m.admin1 == best.admin1
             and m.place.rank > max(best.place.rank, 2 if best.place.kind == "road" else 0)
-            and m.score >= floor
+            and (m.score >= floor or m.start < header)
             and not m.reference
             and (m.place.kind != "base" or self._norm(m.first - 1) in _NEAR_WORDS)
         ]
@@ -1344,7 +1364,7 @@ class _Extraction:
         if whole:
             site = sites[0]
             date = self._date_in(0, len(self.text))
-            casualties = find_casualties(self.text)
+            casualties = find_casualties(self._casualty_text(0, len(self.text)))
             attack, target = self._labels(0, len(self.text), True)
             return (
                 self._event(
@@ -1395,7 +1415,7 @@ class _Extraction:
                 # before a site that has none is its date too
                 date = previous_date
             previous_date = date
-            casualties = find_casualties(self.text[site.start : site.end])
+            casualties = find_casualties(self._casualty_text(site.start, site.end))
             told = pointed.get(index)
             if told is not None:
                 # "Two drivers were wounded in the second attack"
@@ -1420,6 +1440,22 @@ class _Extraction:
                 )
             )
         return tuple(events)
+
+    def _casualty_text(self, start: int, end: int) -> str:
+        """The text whose casualty figures are the convoy's: a parenthesis after a clause about a
+        base, not a convoy ("rockets hit the air base (no casualties), and an IED struck a
+        convoy") tells that clause's toll and is left out."""
+        text = self.text[start:end]
+        kept: list[str] = []
+        done = 0
+        for found in _PARENTHESIS.finditer(text):
+            clause = _CLAUSE_START.split(text[max(done, found.start() - CLAUSE_LETTERS) : found.start()])[-1]
+            folded = fold(clause).text.casefold()
+            if _BASE_WORDS.search(folded) and not _CONVOY_WORD.search(folded):
+                kept.append(text[done : found.start()])
+                done = found.end()
+        kept.append(text[done:])
+        return "".join(kept)
 
     @staticmethod
     def _pointed_casualties(parts: Sequence[str], count: int) -> tuple[str, dict[int, Casualties]]:
@@ -1546,7 +1582,8 @@ class _Extraction:
         """The place's canonical English name, or the English name the post uses when it is
         another name of the place: the event names the place as its report does."""
         written = self.text[mention.start : mention.end].strip()
-        if _is_arabic(written) or not written[:1].isupper() or _GENERIC_PLACE_WORDS.search(written):
+        bare = re.sub(r"^(?:al|el|ad|ar|as|an|at|az)[\s-]+", "", written)  # "al-Hamza" is capitalised
+        if _is_arabic(written) or not bare[:1].isupper() or _GENERIC_PLACE_WORDS.search(written):
             return mention.place.name  # "Baiji refinery", "Batha district": the place itself
         return written if _other_name(written, mention.place.name) else mention.place.name
 

@@ -87,7 +87,7 @@ _EN_PERSONS = re.compile(
     r"^(?:people|persons?|civilians?|soldiers?|troops?|troopers?|members?|fighters?|drivers?|contractors?|"
     r"engineers?|officers?|policem[ae]n|police|guards?|advis[eo]rs?|personnel|workers?|employees?|"
     r"service(?:m[ae]n|members?)|militants?|gunmen|children|child|m[ae]n|wom[ae]n|staff|crew|marines?|"
-    r"security|recruits?|conscripts?|passengers?|others?)$"
+    r"security|recruits?|conscripts?|passengers?|others?|assistants?|escorts?|companions?|colleagues?|peshmerga|paramilitar(?:y|ies))$"
 )
 _AR_PROCLITICS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?")
 _AR_PERSON_STEMS = (
@@ -139,8 +139,14 @@ _EN_HURT_NOUN_CUE = frozenset(
 _EN_STOP_BEFORE = frozenset(("said", "says", "told", "according", "nobody", "reported", "added", "stated"))
 _EN_SINGULAR_PERSON = re.compile(
     r"^(?:driver|soldier|officer|contractor|policeman|guard|fighter|engineer|civilian|worker|member|trooper|"
-    r"serviceman|servicemember|passenger|crewman)$"
+    r"serviceman|servicemember|passenger|crewman|assistant|escort|companion|colleague|guide)$"
 )
+#: People on the attacking side: their deaths are not the attack's casualties.
+_EN_ATTACKERS = re.compile(
+    r"^(?:militants?|gunmen|gunman|terrorists?|insurgents?|attackers?|assailants?|jihadists?)$"
+)
+#: "his assistant", "their escort": one person, like "the driver".
+_EN_POSSESSIVES = frozenset(("his", "her", "its", "their"))
 _EN_ORDINAL_ONE = frozenset(("third", "fourth", "fifth", "sixth"))
 _AR_KILL = re.compile(
     r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل)$"
@@ -149,6 +155,13 @@ _AR_HURT = re.compile(
     r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم)$"
 )
 _AR_AMONG = frozenset(("بينهم", "بينهما", "منهم", "ومنهم", "بينها", "بضمنهم", "بينهن"))
+#: Words (folded) after the people counted that tell the cause or the place: the count is over.
+_AR_CAUSE = frozenset(
+    ("جراء", "اثر", "نتيجه", "في", "علي", "قرب", "عند", "خلال", "اثناء", "بعد", "عندما", "حين")
+)
+_AR_BY_CAUSE = re.compile(
+    r"^ب(?:ال)?(?:انفجار|استهداف|قصف|هجوم|عبو|سبب|نيران|اطلاق|صاروخ|صواريخ|قذيف|قذائف|طائر|ضرب|كمين|تفجير|اشتباك)"
+)
 _AR_DUAL_TRIGGER = re.compile(r"(?:ين|ان)$")
 
 _BREAK = {".", ";", ":", "!", "?", "\n", "|", "؟"}
@@ -198,7 +211,7 @@ _EN_ZERO_BOTH = re.compile(
     r"\b(?:no|zero|without(?:\s+(?:any|causing))?|nor)\s+(?:(?:reported|immediate|human|civilian|further|serious|"
     r"known|other|us|u\.s\.|american|coalition|iraqi|military)\s+)?"
     r"(?:casualties|casualty|injuries|injured|wounded|victims|losses|one\s+hurt)\b"
-    r"(?!\s+(?:figures?|details?|information|info|reports?|numbers?|counts?|toll|word|data|"
+    r"(?!\s+(?:figures?|details?|information|info|reports?|numbers?|counts?|toll|word|data|claims?|claimed|"
     r"(?:were\s+|was\s+|are\s+|is\s+)?(?:given|mentioned|stated|specified|disclosed|available|known\s+yet))\b)|"
     r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage)\b|"
@@ -289,9 +302,15 @@ def _en_figure_after(tokens: list[_Tok], index: int) -> int | None:
         return -1
     if word in ("a", "an") and position + 1 < len(tokens) and tokens[position + 1].text in _EN_ORDINAL_ONE:
         return 1  # "killing two and wounding a third"
+    if word in _EN_VAGUE or (word in ("others", "more") and tokens[index].text.endswith("ing")):
+        return -1  # "killing four fighters and wounding others": how many is not said
     if _EN_SINGULAR_PERSON.match(word):
         return 1  # "killed the driver of the lead truck"
     value = _number(word)
+    if value is not None and any(
+        _EN_ATTACKERS.match(token.text) for token in tokens[position + 1 : position + 3]
+    ):
+        return None  # "repelled the attack, killing two militants": the attackers are not its casualties
     if value is None or word in ("a", "an", "another", "both"):
         # "a"/"an" only counts with a person right after: "killing a soldier"
         if word in ("a", "an"):
@@ -330,6 +349,22 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
             and _EN_SINGULAR_PERSON.match(tokens[position + 1].text)
         ):
             value = 1  # "the driver escaped with burns": one named person
+        if (
+            value is None
+            and word in _EN_POSSESSIVES
+            and position + 1 < index
+            and _EN_SINGULAR_PERSON.match(tokens[position + 1].text)
+        ):
+            value = 1  # "the driver was killed and his assistant wounded": one more person
+        if (
+            value is None
+            and word in _EN_ORDINAL_ONE
+            and position > 0
+            and tokens[position - 1].text in ("a", "an")
+            and position + 1 < index
+            and tokens[position + 1].text in _EN_AUXILIARIES
+        ):
+            return 1  # "two drivers were killed and a third was wounded": one more person
         if value is not None and position > 0 and tokens[position - 1].text in ("no", "not", "none"):
             value = None  # "no one was hurt"
         if value is not None:
@@ -337,7 +372,10 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
             if following and following[0] in _EN_VAGUE:
                 return -1
             auxiliary = bool(following) and all(text in _EN_AUXILIARIES for text in following)
-            if word in ("another",) or auxiliary or any(_EN_PERSONS.match(text) for text in following):
+            # "two militants were killed": the attackers are not the attack's casualties
+            attackers = any(_EN_ATTACKERS.match(text) for text in following[:2])
+            people = word in ("another",) or auxiliary or any(_EN_PERSONS.match(text) for text in following)
+            if people and not attackers:
                 total += value
                 found = True
         elif word in _EN_VAGUE and position + 1 < index and tokens[position + 1].text == "of":
@@ -438,6 +476,13 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
             else:
                 total += person
                 found = True
+        elif found and (word in _AR_CAUSE or _AR_BY_CAUSE.match(word)):
+            break  # "إصابة سائقين اثنين باستهداف رتل شاحنات متعاقدة": what hit them, not more people
+        elif found and word.startswith("و"):
+            # "استشهاد ٤ مقاتلين واحتراق ثلاث عجلات": another noun joined by و ends the people
+            next_word = tokens[position + 1].text if position + 1 < limit else ""
+            if word != "و" or (_number(next_word) is None and _ar_person(next_word) is None):
+                break
         elif not found and position == index + 1:
             # the word after a casualty noun is not a person or a number ("إصابة مباشرة")
             return None

@@ -24,6 +24,8 @@ _LINE_ITEM = re.compile(
     r"\((?P<pnum>\d{1,2})\)|"
     r"(?P<ar>[١-٩][٠-٩]?)\s*(?:[-–).:]|/(?![٠-٩\d]))|"  # ١- ٢) ٣/, never ١/٦/٢٠٢١
     r"(?P<key>\d)\ufe0f?\u20e3|"  # keycap emoji 1️⃣
+    # "05.09 – IED, Musayyib": a dated log line
+    r"(?P<dated>\d{1,2}[./]\d{1,2}(?:[./](?:\d{4}|\d{2}))?)[ \t]*[-\u2013\u2014:|][ \t]|"
     r"(?P<bullet>[•·▪◾◽▫●○■□►▶➖➤🔹🔸🔺🔻🔘✔☑✅◆◇\-*])\ufe0f?\s"
     r")"
 )

@@ -55,6 +55,7 @@ def test_guidelines_canonical_names_are_the_groups(groups: Groups) -> None:
         ("استهدف أبطال قاصم الجبارين رتلاً", ["Qasim al-Jabbarin"]),
         ("بيان جديد لـ أصحاب الكهف: استهداف رتل", ["Ashab al-Kahf"]),
         ("استهداف رتل بعبوة ناسفة.\nسرايا أولياء الدم", ["Saraya Awliya al-Dam"]),
+        ("بيان\nسرية قاسم الجبارين\nاستهداف رتل قرب الديوانية", ["Qasim al-Jabbarin"]),
     ],
 )
 def test_claims_are_found(text: str, expected: list[str], groups: Groups, matcher: Matcher) -> None:

@@ -145,3 +145,13 @@ def test_any_text_gives_dates_not_after_the_post(text: str, reference: dt.date) 
 def test_a_digits_day_month_after_a_time_of_day_cue(text: str, expected: dt.date) -> None:
     """ "ليلة ٣/٣", "the night of 1/3", "منتصف ليل الثلاثاء": a date after a time-of-day cue."""
     assert first_date(text) == expected
+
+
+def test_a_day_and_month_heading_a_log_line_is_a_date() -> None:
+    """ "02.03 – IED, ..." at the start of a line is 2 March; the same digits mid-sentence are not a date."""
+    text = "Log:\n02.03 – IED, Kut\n03.03 – rockets, Hit"
+    assert [mention.date for mention in find_dates(text, POSTED)] == [
+        dt.date(2021, 3, 2),
+        dt.date(2021, 3, 3),
+    ]
+    assert find_dates("The convoy had 02.03 tonnes of spare parts aboard.", POSTED) == []

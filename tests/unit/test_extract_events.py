@@ -628,3 +628,66 @@ def test_an_earlier_attack_after_a_tally_is_background(
     events = extract(text, extractor, matcher)
     assert places(events) == expected
     assert [event.date.day for event in events] == [day]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a range named as the site beats the town it is placed from
+        (
+            "Militants fired on a police convoy in the Makhoul mountains west of Baiji.",
+            [("IQ-SD", "Makhoul")],
+        ),
+        ("كمين لرتل للجيش في جبال مكحول شمال بيجي", [("IQ-SD", "Makhoul")]),
+        # "al-" before another name of the place: the post's spelling is the place's name
+        ("A bomb hit a supply convoy on the Hillah-Diwaniyah road near al-Hamza.", [("IQ-QA", "al-Hamza")]),
+        # the road between two sites, placed in their governorate: its first end is the site
+        (
+            "هجوم بطائرة مسيرة على رتل على الطريق بين حقل الجفرة وقاعدة كونيكو في دير الزور",
+            [("SY-DY", "Jafra oil field")],
+        ),
+    ],
+)
+def test_named_sites_beat_the_city_they_are_placed_from(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """A range, a town written with its article, a road's end site: not the nearby city."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+def test_a_base_attacks_toll_in_parentheses_is_not_the_convoys(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "rockets hit the base (no casualties), and an IED hit a convoy": the convoy's toll is unknown."""
+    text = "Rockets struck Camp Taji (nobody hurt, officials said), while an IED hit a supply convoy in Kut."
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-WA", "Kut")]
+    assert (events[0].killed, events[0].injured) == (None, None)
+    near = extract("An IED hit a supply convoy in Kut (nobody hurt, officials said).", extractor, matcher)
+    assert (near[0].killed, near[0].injured) == (0, 0)
+
+
+def test_a_dated_log_gives_one_event_per_line(extractor: Extractor, matcher: Matcher) -> None:
+    """ "dd.mm – weapon, place" lines are one attack each, dated by their own line."""
+    text = (
+        "Convoy attacks this week\n28.05 – IED, Samawah, two drivers hurt\n30.05 – IED, Kut\n"
+        "01.06 – trucks burned, Zubair, no casualties"
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-MU", "Samawah"), ("IQ-WA", "Kut"), ("IQ-BA", "Zubayr")]
+    assert [event.date for event in events] == [
+        dt.date(2021, 5, 28),
+        dt.date(2021, 5, 30),
+        dt.date(2021, 6, 1),
+    ]
+    assert [(event.killed, event.injured) for event in events] == [(None, 2), (None, None), (0, 0)]
+
+
+def test_a_dateline_town_beats_the_city_its_direction_is_given_from(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "Suq al-Shuyukh | ... south of Nasiriyah": the city only places the dateline's town."""
+    text = "سوق الشيوخ | عبوة ناسفة تستهدف رتلاً على الطريق العام جنوبي الناصرية فجر اليوم"
+    assert places(extract(text, extractor, matcher)) == [("IQ-DQ", "Suq al-Shuyukh")]
+    text = "عبوة ناسفة تستهدف رتلاً على الطريق العام جنوبي الناصرية فجر اليوم"
+    assert places(extract(text, extractor, matcher)) == [("IQ-DQ", "Nasiriyah")]

@@ -147,3 +147,39 @@ def test_not_stated_against_nobody_hurt(text: str, killed: int | None, injured: 
     """ "No casualties mentioned" says nothing (None); colloquial "محد تأذى" says nobody was hurt (0)."""
     found = find_casualties(text)
     assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("أسفر القصف عن استشهاد ٣ من المقاتلين واحتراق أربع عجلات.", 3, None),
+        ("مقتل سائقين اثنين وتدمير خمس شاحنات", 2, None),
+        ("إصابة ثلاثة جنود بانفجار عبوة استهدفت رتلاً لشركة متعاقدة", None, 3),
+        ("استشهاد جندي و اثنين من رفاقه", 3, None),
+    ],
+)
+def test_arabic_counts_stop_at_what_is_not_people(text: str, killed: int | None, injured: int | None) -> None:
+    """Vehicles burned or the words of the cause after the people are not counted as casualties."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("The driver died at the scene and his assistant was hurt.", 1, 1),
+        ("One guard was killed and his companion injured.", 1, 1),
+        ("Three soldiers were killed and a fourth was wounded near the bridge.", 3, 1),
+        ("Two Peshmerga were killed and four wounded in the blast.", 2, 4),
+        ("killing two policemen and wounding others", 2, None),
+        ("Troops repelled the assault, killing three militants.", None, None),
+        ("Four gunmen were killed when the escort returned fire.", None, None),
+        ("The group's statement made no casualty claims.", None, None),
+    ],
+)
+def test_english_people_named_by_role_and_the_attackers(
+    text: str, killed: int | None, injured: int | None
+) -> None:
+    """'his assistant' and 'a fourth' are one person; 'others' is vague; dead attackers are not casualties."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)

@@ -16,6 +16,8 @@ from bot.extract.split import list_items, ordinal_segments, stated_count
         ("١/٦/٢٠٢١ استهداف رتل\n٢/٦/٢٠٢١ استهداف رتل", 0),
         ("حصيلة:\n1️⃣ الديوانية: عبوة\n2️⃣ السماوة: عبوة\n3️⃣ الناصرية: عبوة", 3),
         ("Tally:\n• Mon – IED, Nasiriyah\n• Tue – IED, Samawah", 2),
+        ("Log:\n14.06 – IED, Kut\n16.06 – ambush, Hit\n17.06 – IED, Samawah", 3),
+        ("Log:\n14.06.2022 – IED, Kut\n16.06.2022: ambush, Hit", 2),
         ("ISIS claims two attacks:\n(1) an IED in Tarmiyah;\n(2) an ambush near Jalawla.", 2),
         ("Two attacks: (1) an IED in Tarmiyah; (2) an ambush near Jalawla.", 2),
         ("22.01.2021\nOn January 22, five convoys came under attack.", 0),
