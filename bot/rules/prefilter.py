@@ -12,8 +12,9 @@ either as it is, or by removing proclitics and endings and then at most adding t
 article ال in front or one restored letter at the end (ه for ت/ات, ``y`` for ``-ies``,
 ``e`` for ``-ed``/``-ing``). So the word without a leading ال and without a final ه, ``e``
 or ``y`` is a substring of the token. Exact terms are themselves, a wildcard's stem is a
-prefix of the token's reading (the same argument holds), and regex terms are not screened
-(their concept is always possible).
+prefix of the token's reading (the same argument holds), and a regex term's keys are the
+literals inside one word that every match contains (a regex term without one makes its
+concept always possible).
 
 The folded text keeps the rare spellings that the full normaliser would fold (ٱ, Persian
 letters, Eastern digits); instead, every key is also added in those spellings. A text that
@@ -32,8 +33,8 @@ from types import ModuleType
 
 import ahocorasick
 
-from bot.rules.matcher import TermEntry, term_words
-from bot.rules.text import DROP, TABLE, normalise
+from bot.rules.matcher import TermEntry, _first_literals, _required_literal, term_words
+from bot.rules.text import DROP, TABLE, fold_letters, normalise
 
 hyperscan: ModuleType | None
 try:  # optional: x86-64 Linux wheels bundle the library; elsewhere pyahocorasick does it
@@ -41,7 +42,7 @@ try:  # optional: x86-64 Linux wheels bundle the library; elsewhere pyahocorasic
 except ImportError:  # pragma: no cover - depends on the platform
     hyperscan = None
 
-__all__ = ["Prefilter", "screen_text", "term_key"]
+__all__ = ["Prefilter", "screen_text", "term_key", "term_keys"]
 
 #: Letters the screen text folds itself (the frequent ones); the rest get key variants.
 _FOLDED = (
@@ -106,13 +107,41 @@ def _least_ambiguous(key: str) -> str:
 
 
 def term_key(entry: TermEntry) -> str | None:
-    """The key of a term: its longest word key (None: the term cannot be screened)."""
+    """The key of a plain term: its longest word key (None: a regex, or no usable key)."""
     if entry.regex:
         return None
     words = [word.rstrip("*") for word in term_words(entry.term.rstrip().rstrip("*"))]
     keys = [_least_ambiguous(_word_key(word)) for word in words if word]
     best = max(keys, key=len, default="")
     return best or None
+
+
+def term_keys(entry: TermEntry) -> tuple[str, ...] | None:
+    """Keys one of which every match of the term contains (None: the term cannot be screened).
+
+    A plain term has one (``term_key``). A regex term is matched against the normalised
+    words, so a literal every match contains, inside one word, is a key: its required
+    literal, or else the word-start literals of its first group's alternatives.
+    """
+    if not entry.regex:
+        key = term_key(entry)
+        return None if key is None else (key,)
+    pattern = fold_letters(entry.term)
+    required = _required_literal(pattern)
+    if required is not None:
+        piece = max(required.split(" "), key=len)
+        if len(piece) >= _MIN_REGEX_KEY and piece.isalnum():
+            return (_least_ambiguous(piece),)
+    starts = _first_literals(pattern)
+    if starts is not None:
+        pieces = [start.split(" ")[0] for start in starts]
+        if all(len(piece) >= _MIN_REGEX_KEY - 1 and piece.isalnum() for piece in pieces):
+            return tuple(sorted({_least_ambiguous(piece) for piece in pieces}))
+    return None
+
+
+#: A regex key shorter than this would match nearly every post: the term is not screened.
+_MIN_REGEX_KEY = 3
 
 
 def _spelled(key: str) -> Iterable[str]:
@@ -180,12 +209,13 @@ class Prefilter:
             if not mask:
                 continue
             for entry in entries:
-                key = term_key(entry)
-                if key is None:
+                keys = term_keys(entry)
+                if keys is None or not all(keys):
                     always |= mask
                     continue
-                for spelling in _spelled(key):
-                    masks[spelling] = masks.get(spelling, 0) | mask
+                for key in keys:
+                    for spelling in _spelled(key):
+                        masks[spelling] = masks.get(spelling, 0) | mask
         if engine not in ("auto", "hyperscan", "aho-corasick"):
             raise ValueError(f"unknown prefilter engine {engine!r}")
         if engine == "hyperscan" and hyperscan is None:
