@@ -99,3 +99,77 @@ LABELS = [
 def test_blind5_label_phenomena(shipped: RuleSet, text: str, category: str, value: str) -> None:
     """The label cues found on blind5 give the intended attack_type or target."""
     assert shipped.classify(text).labels[category] == value
+
+
+def test_relevance_is_exact_on_the_sixth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind6 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind6.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind6 errors, in sentences of our own (none is from a corpus).
+BLIND6_PHENOMENA = [
+    ("A group of lorries travelling together near Tuz Khurmatu was struck by a roadside explosive.", True),
+    ("انفجار عبوة ناسفة بشاحنات كانت تسير معاً على طريق كركوك - بغداد.", True),
+    ("Trucks travelling together through Safwan reached Baghdad safely on Monday.", False),
+    ("مسلحون يطلقون النار على موكب مدير ناحية مكون من ثلاث سيارات قرب بعقوبة.", True),
+    ("Gunmen fired on the governor's motorcade near Kut.", False),
+    ("Fact check: the clip of a coalition convoy hit by an IED near Nasiriyah is old footage.", False),
+    ("FACT CHECK\nA video of an IED striking a US convoy near Hilla is circulating today.", False),
+    ("The video of the IED blast on a US convoy near Hilla is actually from 2019.", False),
+    ("لكو عبوة ناسفة على طريق الرتل بالحلة والهندسة فككوها.", False),
+    ("وجدت القوات الأمنية عبوة ناسفة على الطريق الذي تسلكه أرتال التحالف في الحلة.", False),
+    ("Interactive map of IED attacks on convoys, Mar 2019 to Jun 2021, now online.", False),
+    ("Heatmap: IED strikes on coalition convoys by district.", False),
+    ("استهداف رتل للتحالف بقذيفة قرب الحلة والدخان يتصاعد من إحدى الشاحنات.", True),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND6_PHENOMENA)
+def test_blind6_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind6 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
+
+
+BLIND6_LABELS = [
+    ("مجاهدونا يستهدفون بالمسيرات رتلا للاحتلال الأمريكي قرب الرطبة.", "attack_type", "drone"),
+    ("A drone dropping grenades hit a column of Peshmerga vehicles near Makhmour.", "attack_type", "drone"),
+    ("An army convoy was shelled near Sinjar on Friday.", "attack_type", "rocket"),
+    ("اعتداء مسلح على رتل للجيش قرب تكريت.", "attack_type", "gunfire"),
+    ("Gunmen attacked an ISF convoy near Baiji on Monday.", "target", "iraqi_forces"),
+    (
+        "A roadside bomb hit a convoy of armoured vehicles belonging to the Iraqi counter-terrorism forces"
+        " near Rawa.",
+        "target",
+        "iraqi_forces",
+    ),
+    (
+        "Three federal police officers were wounded on Sunday when a bomb hit their convoy near Tarmiyah.",
+        "target",
+        "iraqi_forces",
+    ),
+    ("IED strike on a CLP convoy near Nasiriyah, no casualties.", "target", "us_coalition"),
+    ("Gunmen set fire to Jordanian trucks carrying foodstuffs in a convoy near Rutba.", "target", "other"),
+    ("انفجار عبوة ناسفة برتل شاحنات تابعة لوزارة التجارة قرب الكوت.", "target", "other"),
+    (
+        "Arsonists set fire to a convoy carrying building materials for a Chinese company near Kut.",
+        "target",
+        "other",
+    ),
+    ("مصدر في الشرطة: انفجار عبوة ناسفة برتل شاحنات مجهولة العائدية قرب الكوت.", "target", "unknown"),
+    (
+        "Weekly round-up (coalition logistics):\nMon – IED, Rumaytha\nThu – trucks torched, Hilla",
+        "target",
+        "us_coalition",
+    ),
+    ("مسلحون يطلقون النار على موكب قائممقام الخالص المؤلف من ثلاث سيارات.", "target", "other"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "value"), BLIND6_LABELS)
+def test_blind6_label_phenomena(shipped: RuleSet, text: str, category: str, value: str) -> None:
+    """The label cues found on blind6 give the intended attack_type or target."""
+    classification = shipped.classify(text)
+    assert classification.relevant, "labels are decided for relevant posts (test premise)"
+    assert classification.labels[category] == value
