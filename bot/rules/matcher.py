@@ -276,6 +276,10 @@ def _first_literals(pattern: str) -> tuple[str, ...] | None:
         return None
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
+    return _first_literals_of(parsed)
+
+
+def _first_literals_of(parsed: Any) -> tuple[str, ...] | None:
     constants = re._constants  # type: ignore[attr-defined]
     items = [item for item in parsed if item[0] not in (constants.ASSERT, constants.ASSERT_NOT)]
     if not items:
@@ -294,6 +298,54 @@ def _first_literals(pattern: str) -> tuple[str, ...] | None:
     return None
 
 
+def _only_word_letters(items: list[tuple[Any, Any]]) -> bool:
+    """Whether these pattern items match only literal letters (no space), possibly alternated."""
+    constants = re._constants  # type: ignore[attr-defined]
+    for op, value in items:
+        if op is constants.LITERAL:
+            if chr(value).isspace():
+                return False
+        elif op is constants.IN:  # a set of letters: [وف] or (و|ف), which the parser merges
+            if not all(kind is constants.LITERAL and not chr(code).isspace() for kind, code in value):
+                return False
+        elif op is constants.SUBPATTERN and not value[1]:
+            if not _only_word_letters(list(value[-1])):
+                return False
+        elif op is constants.BRANCH:
+            if not all(_only_word_letters(list(branch)) for branch in value[1]):
+                return False
+        else:
+            return False
+    return True
+
+
+def _inner_literals(pattern: str) -> tuple[str, ...] | None:
+    """Literals one of which every match holds in its first word, after optional letters.
+
+    For patterns that begin with optional proclitic letters (``(و|ف)?`` or ``(و|ب|ل)*``):
+    a match starts at the start of the word holding one of these literals.
+    """
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    constants = re._constants  # type: ignore[attr-defined]
+    items = [item for item in parsed if item[0] not in (constants.ASSERT, constants.ASSERT_NOT)]
+    skipped = 0
+    while items and items[0][0] in (constants.MAX_REPEAT, constants.MIN_REPEAT):
+        low, _high, body = items[0][1]
+        if low != 0 or not _only_word_letters(list(body)):
+            return None
+        items = items[1:]
+        skipped += 1
+    if not skipped or not items:
+        return None
+    rest = re._parser.SubPattern(parsed.state, items)  # type: ignore[attr-defined]
+    return _first_literals_of(rest)
+
+
 @dataclass(frozen=True, slots=True)
 class _RegexTerm:
     """A regex term compiled for a fast scan of one stream.
@@ -310,6 +362,8 @@ class _RegexTerm:
     required: str | None
     #: literals a match starts with (one of them, at a word start): candidates without a search
     starts: tuple[str, ...] | None
+    #: literals one of which a match's first word holds after optional proclitic letters
+    inner: tuple[str, ...] | None = None
 
     @classmethod
     def of(cls, entry: TermEntry) -> _RegexTerm:
@@ -320,7 +374,8 @@ class _RegexTerm:
         if finder.search(" ") is not None or re.compile(pattern).fullmatch("") is not None:
             finder = None
         starts = _first_literals(pattern) if finder is not None else None
-        return cls(entry, whole, finder, _required_literal(pattern), starts)
+        inner = _inner_literals(pattern) if finder is not None and starts is None else None
+        return cls(entry, whole, finder, _required_literal(pattern), starts, inner)
 
     def spans(self, stream: str) -> Iterator[tuple[int, int]]:
         """``(start, end)`` of every match of ``whole`` in the stream, as ``finditer`` finds them."""
@@ -331,7 +386,7 @@ class _RegexTerm:
                 yield found.span()
             return
         match = self.whole.match
-        if self.starts is not None:
+        if self.starts is not None or self.inner is not None:
             yield from self._spans_from_starts(stream)
             return
         search = self.finder.search
@@ -350,15 +405,24 @@ class _RegexTerm:
             position = end if end > start else start + 1
 
     def _spans_from_starts(self, stream: str) -> Iterator[tuple[int, int]]:
-        """Like ``spans``, trying ``whole`` only where a word begins with one of ``starts``."""
-        assert self.starts is not None
+        """Like ``spans``, trying ``whole`` only at the start of words that begin with one of
+        ``starts`` (or hold one of ``inner``)."""
         candidates: set[int] = set()
-        for literal in self.starts:
-            needle = " " + literal
-            found = stream.find(needle)
-            while found >= 0:
-                candidates.add(found + 1)
-                found = stream.find(needle, found + 1)
+        if self.starts is not None:
+            for literal in self.starts:
+                needle = " " + literal
+                found = stream.find(needle)
+                while found >= 0:
+                    candidates.add(found + 1)
+                    found = stream.find(needle, found + 1)
+        else:
+            assert self.inner is not None
+            rfind = stream.rfind
+            for literal in self.inner:
+                found = stream.find(literal)
+                while found >= 0:
+                    candidates.add(rfind(" ", 0, found) + 1)  # the start of the word it is in
+                    found = stream.find(literal, found + 1)
         match = self.whole.match
         position = 0
         for start in sorted(candidates):

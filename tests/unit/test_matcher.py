@@ -15,6 +15,7 @@ from bot.rules.matcher import (
     Matcher,
     TermEntry,
     _first_literals,
+    _inner_literals,
     _RegexTerm,
     _required_literal,
     _strip_lookbehinds,
@@ -255,8 +256,14 @@ _PATTERNS = [
     "(x)?",  # can match empty: falls back to finditer
     "[0-9]+ killed",
     "(?i:IED)",
+    "(و|ف)?(عثر|وجد)( \\S+){0,2} (علي )?عبوه",  # optional proclitics, then literals
+    "(و|ب|ل)*(هدنه|رتل)(ها|هم)?",
+    "(x|y)?(ied|bomb) (hit|struck)",
 ]
 _STREAM_WORDS = [
+    "عثر", "وعثر", "فوجد", "وجد", "عبوه", "بالهدنه", "وللهدنه", "رتلهم", "ورتل", "xied", "ybomb",
+]  # fmt: skip
+_STREAM_WORDS += [
     "if", "diff", "would", "could", "not", "expect", "expected", "to", "reach", "2019", "2021", "in", "since",
     "hit", "struck", "the", "a", "an", "base", "us", "ied", "bomb", "convoy", "12", "attacks", "killed", "x",
     "هدنه", "بالهدنه", "منذ", "اذا", "ما", "عثر", "علي", "عبوه", "استهداف", "قاعده", "\x1e", "\x1f",
@@ -287,6 +294,10 @@ def test_regex_term_helpers() -> None:
     assert _first_literals("(?<!not )hit") == ("hit",)
     assert _first_literals("[0-9]+ killed") is None
     assert _first_literals("(a|b*c)") is None  # an alternative without a literal start
+    assert _inner_literals("(و|ف)?(عثر|وجد) x") == ("عثر", "وجد")
+    assert _inner_literals("(و|ب|ل)*رتل") == ("رتل",)
+    assert _inner_literals("(a b)?x") is None  # the optional part may hold a space
+    assert _inner_literals("x+y") is None  # nothing optional to skip
 
 
 def test_overlapping_regex_terms_each_find_their_own_matches() -> None:
