@@ -1,9 +1,12 @@
 """Group events reported by many posts into incidents (pure).
 
-The store asks ``find_incident`` for each new event, passing the already-grouped events
-that could be the same attack (same country within ``MAX_DAY_GAP`` days, or the same
-forwarded original), and stores the answer; ``summarise`` gives an incident's best-known
-details from all its member events.
+The store asks ``find_incident`` for each new event, passing the incidents that could be
+the same attack, one ``Candidate`` each: what its members state on the days of the window
+(same country, within ``MAX_DAY_GAP`` days; ``stated`` gives it from an incident's members,
+and the store keeps it per incident and day), plus the member events related by
+forwarding. It stores the answer; ``summarise`` gives an incident's best-known details
+from all its member events. Candidates are one per incident, so the cost of grouping an
+event does not grow with how many reports an attack already has.
 
 Two reports are of the same attack when one forwards the other (or both forward the same
 original), or when they agree on everything they both state: country and governorate,
@@ -16,9 +19,11 @@ to the oldest incident), so grouping the same events again gives the same incide
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.model import Event, EventRecord
@@ -88,51 +93,141 @@ def _loosely_same(a: Event, b: Event) -> bool:
     )
 
 
-def _by_incident(candidates: Sequence[EventRecord]) -> dict[int, list[EventRecord]]:
-    incidents: dict[int, list[EventRecord]] = defaultdict(list)
-    for record in candidates:
-        if record.incident_id is not None:
-            incidents[record.incident_id].append(record)
-    return incidents
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An incident that could be an event's, with what its members state near the event.
+
+    ``stated`` holds each distinct fact (country, day, governorate, place, point, attack
+    type, target) its members state on the days of the window, as events (casualties and
+    claimant left out): the members are compared by exactly these fields, so distinct facts
+    decide as all members would, however many reports repeat them."""
+
+    incident_id: int
+    stated: tuple[Event, ...]
 
 
-def find_incident(event: EventRecord, candidates: Sequence[EventRecord]) -> int | None:
-    """The incident an event belongs to, or None for a new one. Deterministic."""
-    incidents = _by_incident(candidates)
-    own_post = _post(event)
-    # An incident never holds two events of one post.
-    open_incidents = {
-        incident_id: members
-        for incident_id, members in incidents.items()
-        if all(_post(member) != own_post for member in members)
+def fact(event: Event) -> Event:
+    """The fields of an event that grouping compares (the rest left empty)."""
+    return Event(
+        date=event.date,
+        country=event.country,
+        admin1=event.admin1,
+        place=event.place,
+        attack_type=event.attack_type,
+        target=event.target,
+        lat=event.lat,
+        lon=event.lon,
+    )
+
+
+def _fact_key(event: Event) -> tuple[object, ...]:
+    return tuple(
+        (value is None, value)
+        for value in (
+            event.country,
+            event.date,
+            event.admin1,
+            event.place,
+            event.lat,
+            event.lon,
+            event.attack_type,
+            event.target,
+        )
+    )
+
+
+def stated(members: Iterable[EventRecord]) -> list[Event]:
+    """The distinct facts a set of member events state, in a stable order."""
+    distinct = {
+        (e.date, e.country, e.admin1, e.place, e.attack_type, e.target, e.lat, e.lon)
+        for e in (member.event for member in members)
     }
-    forwarded = [
-        (incident_id, member)
-        for incident_id, members in open_incidents.items()
-        for member in members
-        if _forward_related(event, member)
+    facts = (
+        Event(
+            date=date,
+            country=country,
+            admin1=admin1,
+            place=place,
+            attack_type=attack_type,
+            target=target,
+            lat=lat,
+            lon=lon,
+        )
+        for date, country, admin1, place, attack_type, target, lat, lon in distinct
+    )
+    return sorted(facts, key=_fact_key)
+
+
+def candidates(members: Iterable[EventRecord]) -> list[Candidate]:
+    """Candidates from grouped member events (those without an incident are left out)."""
+    by_incident: dict[int, list[EventRecord]] = {}
+    for member in members:
+        if member.incident_id is not None:
+            by_incident.setdefault(member.incident_id, []).append(member)
+    return [
+        Candidate(incident_id, tuple(stated(group))) for incident_id, group in sorted(by_incident.items())
     ]
-    if forwarded:
+
+
+def window(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the events an event on ``day`` can be grouped with."""
+    gap = dt.timedelta(days=MAX_DAY_GAP)
+    return day - gap, day + gap
+
+
+def find_incident(
+    event: EventRecord,
+    candidates: Sequence[Candidate],
+    forwards: Sequence[EventRecord] = (),
+    taken: Collection[int] = (),
+) -> int | None:
+    """The incident an event belongs to, or None for a new one. Deterministic.
+
+    ``candidates``: the incidents with a member in the event's country within the day
+    window, with what those members state. ``forwards``: grouped member events of the
+    post the event's post forwards or of posts forwarding the same original (when the
+    event's post is not a forward: of posts forwarding it, within the window).
+    ``taken``: incidents already holding an event of the event's own post."""
+    own_post = _post(event)
+    closed = set(taken)
+    # An incident never holds two events of one post.
+    related = [
+        member
+        for member in forwards
+        if member.incident_id is not None
+        and member.incident_id not in closed
+        and _post(member) != own_post
+        and _forward_related(event, member)
+    ]
+    if related:
         fitting = sorted(
             (
                 -(_place_match(event.event, member.event) or 0),
                 abs((event.event.date - member.event.date).days),
-                incident_id,
+                member.incident_id,
             )
-            for incident_id, member in forwarded
-            if _loosely_same(event.event, member.event)
+            for member in related
+            if member.incident_id is not None and _loosely_same(event.event, member.event)
         )
         if fitting:
             return fitting[0][2]
-        if len({incident_id for incident_id, _ in forwarded}) == 1:
-            return forwarded[0][0]
+        if len({member.incident_id for member in related}) == 1:
+            return related[0].incident_id
+    facts: dict[int, list[Event]] = {}
+    for candidate in candidates:
+        if candidate.incident_id not in closed:
+            facts.setdefault(candidate.incident_id, []).extend(candidate.stated)
+    for member in forwards:
+        # A forward's event counts in its incident's comparison even outside the window.
+        if member.incident_id is not None and member.incident_id not in closed:
+            facts.setdefault(member.incident_id, []).append(member.event)
     ranked = []
-    for incident_id, members in open_incidents.items():
-        if not all(_compatible(event.event, member.event) for member in members):
+    for incident_id, events in facts.items():
+        if not all(_compatible(event.event, other) for other in events):
             continue
-        place = max(_place_match(event.event, member.event) or 0 for member in members)
-        gap = min(abs((event.event.date - member.event.date).days) for member in members)
-        same_type = any(member.event.attack_type == event.event.attack_type for member in members)
+        place = max(_place_match(event.event, other) or 0 for other in events)
+        gap = min(abs((event.event.date - other.date).days) for other in events)
+        same_type = any(other.attack_type == event.event.attack_type for other in events)
         ranked.append((-place, gap, not same_type, incident_id))
     if not ranked:
         return None

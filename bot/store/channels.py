@@ -54,16 +54,15 @@ class ChannelRepo:
         title: str | None = None,
     ) -> None:
         """Create or update a channel; None leaves a stored value as it is."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO channels (key, peer_id, access_hash, username, title, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
-                " peer_id = COALESCE(excluded.peer_id, peer_id),"
-                " access_hash = COALESCE(excluded.access_hash, access_hash),"
-                " username = COALESCE(excluded.username, username),"
-                " title = COALESCE(excluded.title, title), updated_at = excluded.updated_at",
-                (key, peer_id, access_hash, username, title, now_iso()),
-            )
+        await self.db.execute(
+            "INSERT INTO channels (key, peer_id, access_hash, username, title, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET"
+            " peer_id = COALESCE(excluded.peer_id, peer_id),"
+            " access_hash = COALESCE(excluded.access_hash, access_hash),"
+            " username = COALESCE(excluded.username, username),"
+            " title = COALESCE(excluded.title, title), updated_at = excluded.updated_at",
+            (key, peer_id, access_hash, username, title, now_iso()),
+        )
 
     async def get(self, key: str) -> ChannelRow | None:
         row = await self.db.read_one("SELECT * FROM channels WHERE key = ?", (key,))
@@ -78,13 +77,12 @@ class ChannelRepo:
 
     async def set_status(self, key: str, status: str, reason: str | None = None) -> None:
         """Record a channel's state: ok, paused, private, gone, banned."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO channels (key, status, reason, updated_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
-                " updated_at = excluded.updated_at",
-                (key, status, reason, now_iso()),
-            )
+        await self.db.execute(
+            "INSERT INTO channels (key, status, reason, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET status = excluded.status, reason = excluded.reason,"
+            " updated_at = excluded.updated_at",
+            (key, status, reason, now_iso()),
+        )
 
     async def cursor(self, key: str) -> int:
         """The last message id stored for a channel (0 when none)."""
@@ -93,9 +91,8 @@ class ChannelRepo:
 
     async def advance_cursor(self, key: str, message_id: int) -> None:
         """Move the cursor forward (never back)."""
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO channels (key, cursor, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)",
-                (key, message_id, now_iso()),
-            )
+        await self.db.execute(
+            "INSERT INTO channels (key, cursor, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)",
+            (key, message_id, now_iso()),
+        )

@@ -159,6 +159,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "incident_days",
+        """
+        -- what an incident's members state per country and day (bot.incidents.stated, as JSON
+        -- [admin1, place, lat, lon, attack_type, target] lists): grouping reads one row per
+        -- incident and day of the window instead of every member event
+        CREATE TABLE incident_days (
+            incident_id INTEGER NOT NULL REFERENCES incidents (id),
+            country TEXT,
+            date TEXT NOT NULL,
+            stated TEXT NOT NULL
+        );
+        CREATE INDEX incident_days_window ON incident_days (country, date);
+        CREATE INDEX incident_days_incident ON incident_days (incident_id);
+        INSERT INTO incident_days (incident_id, country, date, stated)
+            SELECT incident_id, country, date,
+                   json_group_array(json_array(admin1, place, lat, lon, attack_type, target))
+            FROM (SELECT DISTINCT incident_id, country, date, admin1, place, lat, lon, attack_type, target
+                  FROM events WHERE incident_id IS NOT NULL)
+            GROUP BY incident_id, country, date;
+        """,
+    ),
 )
 
 #: The schema version this code writes; a database from a newer one is refused.

@@ -1,11 +1,17 @@
-"""Posts, their classifications, events and incidents: idempotent writes on (channel, message_id)."""
+"""Posts, their classifications, events and incidents: idempotent writes on (channel, message_id).
+
+A batch of posts is written, and its events grouped into incidents, by one synchronous
+function run in the database thread (``Database.run``): one round trip and one
+transaction per batch, all or nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 import json
-from collections import Counter
+import sqlite3
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +68,8 @@ _MEMBER_SELECT = (
     " FROM events e JOIN posts p ON p.id = e.post_id"
 )
 
+Row = sqlite3.Row  # aiosqlite.Row is the same class
+
 
 def _event_values(event: Event) -> tuple[Any, ...]:
     return (
@@ -80,7 +88,7 @@ def _event_values(event: Event) -> tuple[Any, ...]:
     )
 
 
-def _event_from_row(row: aiosqlite.Row) -> Event:
+def _event_from_row(row: Row) -> Event:
     return Event(
         date=dt.date.fromisoformat(row["date"]),
         country=row["country"],
@@ -168,11 +176,42 @@ def _classification_values(analysis: Analysis, post: Post | None = None) -> tupl
     return values if post is None else (post.channel, post.message_id, *values)
 
 
+Item = tuple[Post, Analysis | None, str | None]
+
+
+class Members:
+    """The member events of recently refreshed incidents, each as of its stamp (version,
+    updated_at): a refresh that only adds events to an incident reads its stamp, not all its
+    members again. A stamp that does not match (a rolled-back batch, another writer) means a
+    re-read. Used only inside write jobs, which the database thread runs one at a time."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, tuple[tuple[int, str], list[EventRecord]]] = OrderedDict()
+
+    def get(self, incident_id: int, stamp: tuple[int, str]) -> list[EventRecord] | None:
+        entry = self._entries.get(incident_id)
+        if entry is None or entry[0] != stamp:
+            return None
+        self._entries.move_to_end(incident_id)
+        return entry[1]
+
+    def put(self, incident_id: int, stamp: tuple[int, str], members: list[EventRecord]) -> None:
+        self._entries[incident_id] = (stamp, members)
+        self._entries.move_to_end(incident_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def drop(self, incident_id: int) -> None:
+        self._entries.pop(incident_id, None)
+
+
 class PostRepo:
-    """Everything about posts. All writes go through ``Database.write`` transactions."""
+    """Everything about posts. Writes are one ``Database.run`` job each (one transaction)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._members = Members()
 
     # ------------------------------------------------------------------ writes
     async def save(self, post: Post, analysis: Analysis | None, error: str | None = None) -> SaveOutcome:
@@ -180,247 +219,19 @@ class PostRepo:
         outcomes = await self.save_many([(post, analysis, error)])
         return outcomes[0]
 
-    async def save_many(self, items: Sequence[tuple[Post, Analysis | None, str | None]]) -> list[SaveOutcome]:
-        """Store many posts in one transaction (replay batches); all or nothing.
+    async def save_many(self, items: Sequence[Item]) -> list[SaveOutcome]:
+        """Store many posts, their events and incidents in one transaction; all or nothing.
 
-        Each statement is a round trip to aiosqlite's thread, so the common cases go in bulk:
-        every channel touch in one ``executemany``; one lookup of which posts exist; posts
-        stored unchanged answered from it; new posts without events (most of them) inserted
-        with their classifications in two ``executemany``. The rest (edits, posts with events,
-        a post twice in the batch) go one by one, in order, through ``_save``. Posts without
-        events never take part in incident grouping, so storing them first changes nothing."""
-        async with self.db.write() as conn:
-            if len(items) == 1:
-                post, analysis, error = items[0]
-                return [await self._save(conn, post, analysis, error)]
-            now = now_iso()
-            await conn.executemany(_TOUCH_CHANNEL, [_touch_values(post, now) for post, _a, _e in items])
-            keys = Counter((post.channel, post.message_id) for post, _a, _e in items)
-            existing = await self._existing(conn, list(keys))
-            outcomes: list[SaveOutcome | None] = [None] * len(items)
-            bulk: list[int] = []
-            for index, (post, analysis, error) in enumerate(items):
-                key = (post.channel, post.message_id)
-                if keys[key] > 1:
-                    continue
-                stored = existing.get(key)
-                if stored is not None:
-                    if stored == (post.text, error):
-                        outcomes[index] = SaveOutcome(SaveResult.UNCHANGED)
-                elif analysis is None or not analysis.events:
-                    bulk.append(index)
-            if bulk:
-                await conn.executemany(
-                    _INSERT_POST, [_post_values(items[i][0], items[i][2], now) for i in bulk]
-                )
-                await conn.executemany(
-                    _INSERT_CLASSIFICATION_BY_KEY,
-                    [
-                        _classification_values(analysis, post)
-                        for post, analysis, _error in (items[i] for i in bulk)
-                        if analysis is not None
-                    ],
-                )
-                for i in bulk:
-                    analysis = items[i][1]
-                    outcomes[i] = SaveOutcome(
-                        SaveResult.NEW, relevant=analysis.relevant if analysis else False
-                    )
-            for index, (post, analysis, error) in enumerate(items):
-                if outcomes[index] is None:
-                    outcomes[index] = await self._save(conn, post, analysis, error, touch=False)
-            return [outcome for outcome in outcomes if outcome is not None]
-
-    async def _existing(
-        self, conn: aiosqlite.Connection, keys: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], tuple[str, str | None]]:
-        """``(channel, message_id) -> (text, error)`` of the stored posts among ``keys``."""
-        found: dict[tuple[str, int], tuple[str, str | None]] = {}
-        for start in range(0, len(keys), 400):
-            chunk = keys[start : start + 400]
-            rows = await conn.execute_fetchall(
-                # CROSS JOIN keeps the key list outermost, so each key is one lookup in the
-                # (channel, message_id) index ("IN (VALUES ...)" would scan the whole table).
-                "SELECT p.channel, p.message_id, p.text, p.error"
-                f" FROM (VALUES {', '.join(['(?, ?)'] * len(chunk))})"
-                " AS k CROSS JOIN posts p ON p.channel = k.column1 AND p.message_id = k.column2",
-                [value for key in chunk for value in key],
-            )
-            for row in rows:
-                found[(row[0], int(row[1]))] = (row[2], row[3])
-        return found
-
-    async def _save(
-        self,
-        conn: aiosqlite.Connection,
-        post: Post,
-        analysis: Analysis | None,
-        error: str | None,
-        *,
-        touch: bool = True,
-    ) -> SaveOutcome:
-        now = now_iso()
-        if touch:
-            await self._touch_channel(conn, post, now)
-        cursor = await conn.execute(
-            "SELECT id, text, deleted, error, edit_date FROM posts WHERE channel = ? AND message_id = ?",
-            (post.channel, post.message_id),
-        )
-        existing = await cursor.fetchone()
-        if existing is not None and existing["text"] == post.text and existing["error"] == error:
-            return SaveOutcome(SaveResult.UNCHANGED)
-        if existing is not None and _older_version(post, existing["edit_date"]):
-            # A replay (or a late duplicate) of a version older than the one stored.
-            return SaveOutcome(SaveResult.UNCHANGED)
-        forward = post.forward
-        if existing is None:
-            cursor = await conn.execute(_INSERT_POST, _post_values(post, error, now))
-            post_id = int(cursor.lastrowid or 0)
-            result = SaveResult.NEW
-            changed: set[int] = set()
-        else:
-            post_id = int(existing["id"])
-            version_row = await (
-                await conn.execute("SELECT COUNT(*) FROM post_edits WHERE post_id = ?", (post_id,))
-            ).fetchone()
-            version = int(version_row[0]) if version_row else 0
-            if existing["text"] != post.text:
-                await conn.execute(
-                    "INSERT INTO post_edits (post_id, version, text, edit_date, replaced_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        post_id,
-                        version + 1,
-                        existing["text"],
-                        iso(post.edit_date) if post.edit_date else None,
-                        now,
-                    ),
-                )
-            await conn.execute(
-                "UPDATE posts SET text = ?, edit_date = ?, error = ?, updated_at = ?, has_media = ?"
-                " WHERE id = ?",
-                (
-                    post.text,
-                    iso(post.edit_date) if post.edit_date else None,
-                    error,
-                    now,
-                    int(post.has_media),
-                    post_id,
-                ),
-            )
-            changed = await self._drop_events(conn, post_id)
-            await conn.execute("DELETE FROM classifications WHERE post_id = ?", (post_id,))
-            result = SaveResult.EDITED
-        if analysis is None:
-            await self._refresh_incidents(conn, changed, now)
-            return SaveOutcome(result, changed_incidents=tuple(sorted(changed)))
-        await conn.execute(
-            "INSERT INTO classifications (post_id, relevant, score, rules, labels) VALUES (?, ?, ?, ?, ?)",
-            (post_id, *_classification_values(analysis)),
-        )
-        created: list[int] = []
-        for seq, event in enumerate(analysis.events):
-            cursor = await conn.execute(
-                f"INSERT INTO events (post_id, seq, {_EVENT_COLUMNS}) VALUES (?, ?, {_EVENT_MARKS})",
-                (post_id, seq, *_event_values(event)),
-            )
-            event_id = int(cursor.lastrowid or 0)
-            record = EventRecord(event_id, event, post.channel, post.message_id, post.date, forward)
-            incident_id = grouping.find_incident(record, await self._candidates(conn, record))
-            if incident_id is None:
-                cursor = await conn.execute(
-                    f"INSERT INTO incidents ({_EVENT_COLUMNS}, first_seen, updated_at)"
-                    f" VALUES ({_EVENT_MARKS}, ?, ?)",
-                    (*_event_values(event), iso(post.date), now),
-                )
-                incident_id = int(cursor.lastrowid or 0)
-                created.append(incident_id)
-            await conn.execute("UPDATE events SET incident_id = ? WHERE id = ?", (incident_id, event_id))
-            changed.add(incident_id)
-        await self._refresh_incidents(conn, changed, now)
-        return SaveOutcome(
-            result,
-            relevant=analysis.relevant,
-            events=len(analysis.events),
-            new_incidents=tuple(created),
-            changed_incidents=tuple(sorted(changed - set(created))),
-        )
-
-    async def _touch_channel(self, conn: aiosqlite.Connection, post: Post, now: str) -> None:
-        await conn.execute(_TOUCH_CHANNEL, _touch_values(post, now))
-
-    async def _drop_events(self, conn: aiosqlite.Connection, post_id: int) -> set[int]:
-        rows = await conn.execute_fetchall(
-            "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL",
-            (post_id,),
-        )
-        await conn.execute("DELETE FROM events WHERE post_id = ?", (post_id,))
-        return {int(row[0]) for row in rows}
-
-    async def _candidates(self, conn: aiosqlite.Connection, record: EventRecord) -> list[EventRecord]:
-        """Grouped events that could report the same attack: same country within the day window,
-        or the same forwarded original. Bounded by the window, so cost does not grow with history."""
-        day = record.event.date
-        low = (day - dt.timedelta(days=grouping.MAX_DAY_GAP)).isoformat()
-        high = (day + dt.timedelta(days=grouping.MAX_DAY_GAP)).isoformat()
-        sql = (
-            _MEMBER_SELECT + " WHERE e.incident_id IS NOT NULL AND e.country IS ? AND e.date BETWEEN ? AND ?"
-        )
-        params: list[Any] = [record.event.country, low, high]
-        forward = record.forward
-        if forward is not None:
-            sql += (
-                " UNION " + _MEMBER_SELECT + " WHERE e.incident_id IS NOT NULL AND"
-                " ((p.channel = ? AND p.message_id = ?) OR (p.fwd_channel = ? AND p.fwd_message_id = ?))"
-            )
-            params += [forward.channel, forward.message_id, forward.channel, forward.message_id]
-        sql += " ORDER BY 1 LIMIT 500"
-        rows = await conn.execute_fetchall(sql, params)
-        return [_record_from_row(row) for row in rows]
-
-    async def _refresh_incidents(self, conn: aiosqlite.Connection, incident_ids: set[int], now: str) -> None:
-        """Recompute each incident's best details from its members; drop incidents left empty."""
-        for incident_id in sorted(incident_ids):
-            rows = await conn.execute_fetchall(
-                _MEMBER_SELECT + " WHERE e.incident_id = ? ORDER BY e.id", (incident_id,)
-            )
-            members = [_record_from_row(row) for row in rows]
-            if not members:
-                await conn.execute("DELETE FROM incident_notices WHERE incident_id = ?", (incident_id,))
-                await conn.execute("DELETE FROM incidents WHERE id = ?", (incident_id,))
-                continue
-            best = grouping.summarise(members)
-            first_seen = min(member.posted_at for member in members)
-            await conn.execute(
-                "UPDATE incidents SET date = ?, country = ?, admin1 = ?, place = ?, place_ar = ?, lat = ?,"
-                " lon = ?, attack_type = ?, target = ?, claimed_by = ?, killed = ?, injured = ?,"
-                " first_seen = ?, updated_at = ?, version = version + 1 WHERE id = ?",
-                (*_event_values(best), iso(first_seen), now, incident_id),
-            )
+        One round trip to the database thread (``Database.run``), whatever the batch holds."""
+        batch = list(items)
+        return await self.db.run(lambda conn: save_batch(conn, batch, now_iso(), self._members))
 
     async def mark_deleted(self, channel: str, message_ids: Sequence[int]) -> int:
         """Mark posts deleted (they stay in the record); returns how many changed."""
         if not message_ids:
             return 0
-        now = now_iso()
-        changed = 0
-        async with self.db.write() as conn:
-            for message_id in message_ids:
-                cursor = await conn.execute(
-                    "UPDATE posts SET deleted = 1, deleted_at = ?, updated_at = ?"
-                    " WHERE channel = ? AND message_id = ? AND deleted = 0 RETURNING id",
-                    (now, now, channel, message_id),
-                )
-                row = await cursor.fetchone()
-                if row is None:
-                    continue
-                changed += 1
-                rows = await conn.execute_fetchall(
-                    "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL",
-                    (int(row[0]),),
-                )
-                await self._refresh_incidents(conn, {int(r[0]) for r in rows}, now)
-        return changed
+        ids = list(message_ids)
+        return await self.db.run(lambda conn: mark_deleted(conn, channel, ids, now_iso(), self._members))
 
     # ------------------------------------------------------------------ reads
     async def get(self, channel: str, message_id: int) -> StoredPost | None:
@@ -571,7 +382,7 @@ def _older_version(post: Post, stored_edit_date: str | None) -> bool:
     return post.edit_date is None or post.edit_date < parse_iso(stored_edit_date)
 
 
-def _record_from_row(row: aiosqlite.Row) -> EventRecord:
+def _record_from_row(row: Row) -> EventRecord:
     forward = ForwardOrigin(row["fwd_channel"], int(row["fwd_message_id"])) if row["fwd_channel"] else None
     return EventRecord(
         event_id=int(row["id"]),
@@ -583,3 +394,346 @@ def _record_from_row(row: aiosqlite.Row) -> EventRecord:
         incident_id=row["incident_id"],
         deleted=bool(row["deleted"]),
     )
+
+
+# ---------------------------------------------------------------------------- the write job
+# Everything below runs in the database thread, inside the transaction ``Database.run`` opened.
+
+_DAYS_SELECT = (
+    "SELECT incident_id, date, stated FROM incident_days WHERE country IS ? AND date BETWEEN ? AND ?"
+)
+_INSERT_DAY = "INSERT INTO incident_days (incident_id, country, date, stated) VALUES (?, ?, ?, ?)"
+#: ``state`` key: the highest id of an incident dropped (left without events); never reused.
+_DROPPED_INCIDENT = "incidents.highest_dropped_id"
+
+
+def save_batch(
+    conn: sqlite3.Connection, items: Sequence[Item], now: str, members: Members | None = None
+) -> list[SaveOutcome]:
+    """Store posts in order, with their events and incidents (inside a write transaction).
+
+    The common cases go in bulk: every channel touch in one ``executemany``; one lookup of
+    which posts exist; posts stored unchanged answered from it; new posts without events
+    (most of them) inserted with their classifications in two ``executemany``. The rest
+    (edits, posts with events, a post twice in the batch) go one by one, in order, through
+    ``save_post``. Posts without events never take part in incident grouping, so storing
+    them first changes nothing."""
+    if len(items) == 1:
+        post, analysis, error = items[0]
+        return [save_post(conn, post, analysis, error, now, members=members)]
+    conn.executemany(_TOUCH_CHANNEL, [_touch_values(post, now) for post, _a, _e in items])
+    keys = Counter((post.channel, post.message_id) for post, _a, _e in items)
+    existing = _existing(conn, list(keys))
+    outcomes: list[SaveOutcome | None] = [None] * len(items)
+    bulk: list[int] = []
+    for index, (post, analysis, error) in enumerate(items):
+        key = (post.channel, post.message_id)
+        if keys[key] > 1:
+            continue
+        stored = existing.get(key)
+        if stored is not None:
+            if stored == (post.text, error):
+                outcomes[index] = SaveOutcome(SaveResult.UNCHANGED)
+        elif analysis is None or not analysis.events:
+            bulk.append(index)
+    if bulk:
+        conn.executemany(_INSERT_POST, [_post_values(items[i][0], items[i][2], now) for i in bulk])
+        conn.executemany(
+            _INSERT_CLASSIFICATION_BY_KEY,
+            [
+                _classification_values(analysis, post)
+                for post, analysis, _error in (items[i] for i in bulk)
+                if analysis is not None
+            ],
+        )
+        for i in bulk:
+            analysis = items[i][1]
+            outcomes[i] = SaveOutcome(SaveResult.NEW, relevant=analysis.relevant if analysis else False)
+    for index, (post, analysis, error) in enumerate(items):
+        if outcomes[index] is None:
+            outcomes[index] = save_post(conn, post, analysis, error, now, touch=False, members=members)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _existing(
+    conn: sqlite3.Connection, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """``(channel, message_id) -> (text, error)`` of the stored posts among ``keys``."""
+    found: dict[tuple[str, int], tuple[str, str | None]] = {}
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        rows = conn.execute(
+            # CROSS JOIN keeps the key list outermost, so each key is one lookup in the
+            # (channel, message_id) index ("IN (VALUES ...)" would scan the whole table).
+            "SELECT p.channel, p.message_id, p.text, p.error"
+            f" FROM (VALUES {', '.join(['(?, ?)'] * len(chunk))})"
+            " AS k CROSS JOIN posts p ON p.channel = k.column1 AND p.message_id = k.column2",
+            [value for key in chunk for value in key],
+        ).fetchall()
+        for row in rows:
+            found[(row[0], int(row[1]))] = (row[2], row[3])
+    return found
+
+
+def save_post(
+    conn: sqlite3.Connection,
+    post: Post,
+    analysis: Analysis | None,
+    error: str | None,
+    now: str,
+    *,
+    touch: bool = True,
+    members: Members | None = None,
+) -> SaveOutcome:
+    """Store one new or edited post, group its events (inside a write transaction)."""
+    if touch:
+        conn.execute(_TOUCH_CHANNEL, _touch_values(post, now))
+    existing = conn.execute(
+        "SELECT id, text, deleted, error, edit_date FROM posts WHERE channel = ? AND message_id = ?",
+        (post.channel, post.message_id),
+    ).fetchone()
+    if existing is not None and existing["text"] == post.text and existing["error"] == error:
+        return SaveOutcome(SaveResult.UNCHANGED)
+    if existing is not None and _older_version(post, existing["edit_date"]):
+        # A replay (or a late duplicate) of a version older than the one stored.
+        return SaveOutcome(SaveResult.UNCHANGED)
+    forward = post.forward
+    if existing is None:
+        post_id = int(conn.execute(_INSERT_POST, _post_values(post, error, now)).lastrowid or 0)
+        result = SaveResult.NEW
+        changed: set[int] = set()
+        deleted = False
+    else:
+        post_id = int(existing["id"])
+        version_row = conn.execute("SELECT COUNT(*) FROM post_edits WHERE post_id = ?", (post_id,)).fetchone()
+        version = int(version_row[0]) if version_row else 0
+        edit_date = iso(post.edit_date) if post.edit_date else None
+        if existing["text"] != post.text:
+            conn.execute(
+                "INSERT INTO post_edits (post_id, version, text, edit_date, replaced_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (post_id, version + 1, existing["text"], edit_date, now),
+            )
+        conn.execute(
+            "UPDATE posts SET text = ?, edit_date = ?, error = ?, updated_at = ?, has_media = ? WHERE id = ?",
+            (post.text, edit_date, error, now, int(post.has_media), post_id),
+        )
+        changed = _drop_events(conn, post_id)
+        deleted = bool(existing["deleted"])
+        for lost in changed:
+            # Grouping the new version must not see what the old one stated.
+            _write_days(conn, lost, _members(conn, lost))
+        conn.execute("DELETE FROM classifications WHERE post_id = ?", (post_id,))
+        result = SaveResult.EDITED
+    dropped = set(changed)  # incidents that lost events: re-read
+    if analysis is None:
+        _refresh_incidents(conn, changed, now, members)
+        return SaveOutcome(result, changed_incidents=tuple(sorted(changed)))
+    conn.execute(
+        "INSERT INTO classifications (post_id, relevant, score, rules, labels) VALUES (?, ?, ?, ?, ?)",
+        (post_id, *_classification_values(analysis)),
+    )
+    created: list[int] = []
+    taken: set[int] = set()  # an incident never holds two events of one post
+    added: dict[int, list[EventRecord]] = {}
+    for seq, event in enumerate(analysis.events):
+        record = EventRecord(0, event, post.channel, post.message_id, post.date, forward)
+        incident_id = _group(conn, record, taken)
+        if incident_id is None:
+            incident_id = _new_incident(conn, event, post.date, now)
+            created.append(incident_id)
+        event_id = conn.execute(
+            f"INSERT INTO events (post_id, seq, incident_id, {_EVENT_COLUMNS})"
+            f" VALUES (?, ?, ?, {_EVENT_MARKS})",
+            (post_id, seq, incident_id, *_event_values(event)),
+        ).lastrowid
+        added.setdefault(incident_id, []).append(
+            EventRecord(
+                int(event_id or 0),
+                event,
+                post.channel,
+                post.message_id,
+                post.date,
+                forward,
+                incident_id,
+                deleted,
+            )
+        )
+        taken.add(incident_id)
+        changed.add(incident_id)
+    _refresh_incidents(conn, changed, now, members, added=added, dropped=dropped)
+    return SaveOutcome(
+        result,
+        relevant=analysis.relevant,
+        events=len(analysis.events),
+        new_incidents=tuple(created),
+        changed_incidents=tuple(sorted(changed - set(created))),
+    )
+
+
+def _drop_events(conn: sqlite3.Connection, post_id: int) -> set[int]:
+    rows = conn.execute(
+        "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL", (post_id,)
+    ).fetchall()
+    conn.execute("DELETE FROM events WHERE post_id = ?", (post_id,))
+    return {int(row[0]) for row in rows}
+
+
+def _group(conn: sqlite3.Connection, record: EventRecord, taken: set[int]) -> int | None:
+    """The incident ``record`` joins (None: a new one), from one row per incident and day of
+    the window plus the events related by forwarding: nothing is left out, and the cost
+    does not grow with how many reports the incidents in the window already have."""
+    event = record.event
+    low, high = (day.isoformat() for day in grouping.window(event.date))
+    stated: dict[int, list[Event]] = {}
+    for incident_id, day, facts in conn.execute(_DAYS_SELECT, (event.country, low, high)):
+        date = dt.date.fromisoformat(day)
+        stated.setdefault(int(incident_id), []).extend(
+            Event(
+                date=date,
+                country=event.country,
+                admin1=admin1,
+                place=place,
+                lat=lat,
+                lon=lon,
+                attack_type=attack_type,
+                target=target,
+            )
+            for admin1, place, lat, lon, attack_type, target in json.loads(facts)
+        )
+    candidates = [grouping.Candidate(i, tuple(events)) for i, events in sorted(stated.items())]
+    return grouping.find_incident(record, candidates, _forwards(conn, record, low, high), taken)
+
+
+def _forwards(conn: sqlite3.Connection, record: EventRecord, low: str, high: str) -> list[EventRecord]:
+    """Grouped events related to ``record`` by forwarding: of the post it forwards and of
+    the other forwards of that post; for a post that is not a forward, of the posts that
+    forward it (within the window, as they arrive among the window's candidates)."""
+    forward = record.forward
+    if forward is None:
+        sql = (
+            _MEMBER_SELECT + " WHERE p.fwd_channel = ? AND p.fwd_message_id = ? AND e.incident_id IS NOT NULL"
+            " AND e.country IS ? AND e.date BETWEEN ? AND ? ORDER BY e.id"
+        )
+        params: tuple[Any, ...] = (record.channel, record.message_id, record.event.country, low, high)
+    else:
+        sql = (
+            _MEMBER_SELECT + " WHERE p.channel = ? AND p.message_id = ? AND e.incident_id IS NOT NULL"
+            " UNION " + _MEMBER_SELECT + " WHERE p.fwd_channel = ? AND p.fwd_message_id = ?"
+            " AND e.incident_id IS NOT NULL ORDER BY 1"
+        )
+        params = (forward.channel, forward.message_id, forward.channel, forward.message_id)
+    return [_record_from_row(row) for row in conn.execute(sql, params)]
+
+
+def _refresh_incidents(
+    conn: sqlite3.Connection,
+    incident_ids: set[int],
+    now: str,
+    cache: Members | None = None,
+    *,
+    added: dict[int, list[EventRecord]] | None = None,
+    dropped: set[int] | None = None,
+) -> None:
+    """Recompute each incident's best details and its ``incident_days`` from its members;
+    drop incidents left empty. ``added``: events just added to an incident (when that is all
+    that changed, ``cache`` may hold the others)."""
+    for incident_id in sorted(incident_ids):
+        members = None
+        fresh = (added or {}).get(incident_id)
+        if cache is not None and fresh is not None and incident_id not in (dropped or set()):
+            stamp = conn.execute(
+                "SELECT version, updated_at FROM incidents WHERE id = ?", (incident_id,)
+            ).fetchone()
+            known = cache.get(incident_id, (int(stamp[0]), stamp[1])) if stamp is not None else None
+            if known is not None:
+                members = [*known, *fresh]
+        if members is None:
+            members = _members(conn, incident_id)
+        _write_days(conn, incident_id, members)
+        if not members:
+            if cache is not None:
+                cache.drop(incident_id)
+            conn.execute("DELETE FROM incident_notices WHERE incident_id = ?", (incident_id,))
+            conn.execute("DELETE FROM incidents WHERE id = ?", (incident_id,))
+            conn.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (_DROPPED_INCIDENT, str(incident_id)),
+            )
+            continue
+        best = grouping.summarise(members)
+        first_seen = min(member.posted_at for member in members)
+        version = conn.execute(
+            "UPDATE incidents SET date = ?, country = ?, admin1 = ?, place = ?, place_ar = ?, lat = ?,"
+            " lon = ?, attack_type = ?, target = ?, claimed_by = ?, killed = ?, injured = ?,"
+            " first_seen = ?, updated_at = ?, version = version + 1 WHERE id = ? RETURNING version",
+            (*_event_values(best), iso(first_seen), now, incident_id),
+        ).fetchone()
+        if cache is not None and version is not None:
+            cache.put(incident_id, (int(version[0]), now), members)
+
+
+def _new_incident(conn: sqlite3.Connection, event: Event, posted_at: dt.datetime, now: str) -> int:
+    """Store a new incident under an id never used before: SQLite would give a new row the id of
+    a dropped newest one, and alert keys (``alert:<id>:...``) name incidents by id."""
+    newest = conn.execute("SELECT MAX(id) FROM incidents").fetchone()[0]
+    dropped = conn.execute("SELECT value FROM state WHERE key = ?", (_DROPPED_INCIDENT,)).fetchone()
+    incident_id = max(int(newest or 0), int(dropped[0]) if dropped else 0) + 1
+    conn.execute(
+        f"INSERT INTO incidents (id, {_EVENT_COLUMNS}, first_seen, updated_at)"
+        f" VALUES (?, {_EVENT_MARKS}, ?, ?)",
+        (incident_id, *_event_values(event), iso(posted_at), now),
+    )
+    return incident_id
+
+
+def _members(conn: sqlite3.Connection, incident_id: int) -> list[EventRecord]:
+    rows = conn.execute(_MEMBER_SELECT + " WHERE e.incident_id = ? ORDER BY e.id", (incident_id,))
+    return [_record_from_row(row) for row in rows]
+
+
+def _write_days(conn: sqlite3.Connection, incident_id: int, members: Sequence[EventRecord]) -> None:
+    """Replace an incident's ``incident_days`` rows with what ``members`` state."""
+    conn.execute("DELETE FROM incident_days WHERE incident_id = ?", (incident_id,))
+    conn.executemany(_INSERT_DAY, _day_rows(incident_id, members))
+
+
+def _day_rows(incident_id: int, members: Sequence[EventRecord]) -> list[tuple[Any, ...]]:
+    """``incident_days`` rows: what the members state, per country and day (migration 2's
+    JSON shape: ``[admin1, place, lat, lon, attack_type, target]`` lists)."""
+    days: dict[tuple[str | None, str], list[list[Any]]] = {}
+    for fact in grouping.stated(members):
+        days.setdefault((fact.country, fact.date.isoformat()), []).append(
+            [fact.admin1, fact.place, fact.lat, fact.lon, fact.attack_type, fact.target]
+        )
+    return [
+        (incident_id, country, day, json.dumps(facts, ensure_ascii=False, separators=(",", ":")))
+        for (country, day), facts in days.items()
+    ]
+
+
+def mark_deleted(
+    conn: sqlite3.Connection,
+    channel: str,
+    message_ids: Sequence[int],
+    now: str,
+    members: Members | None = None,
+) -> int:
+    """Mark posts deleted and refresh their incidents (inside a write transaction)."""
+    changed = 0
+    for message_id in message_ids:
+        row = conn.execute(
+            "UPDATE posts SET deleted = 1, deleted_at = ?, updated_at = ?"
+            " WHERE channel = ? AND message_id = ? AND deleted = 0 RETURNING id",
+            (now, now, channel, message_id),
+        ).fetchone()
+        if row is None:
+            continue
+        changed += 1
+        rows = conn.execute(
+            "SELECT DISTINCT incident_id FROM events WHERE post_id = ? AND incident_id IS NOT NULL",
+            (int(row[0]),),
+        ).fetchall()
+        _refresh_incidents(conn, {int(r[0]) for r in rows}, now, members)
+    return changed

@@ -16,13 +16,11 @@ class StateRepo:
         return str(row[0]) if row else None
 
     async def set(self, key: str, value: str) -> None:
-        async with self.db.write() as conn:
-            await conn.execute(
-                "INSERT INTO state (key, value) VALUES (?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        await self.db.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     async def delete(self, key: str) -> None:
-        async with self.db.write() as conn:
-            await conn.execute("DELETE FROM state WHERE key = ?", (key,))
+        await self.db.execute("DELETE FROM state WHERE key = ?", (key,))

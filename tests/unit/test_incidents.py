@@ -7,8 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.incidents import MAX_DAY_GAP, find_incident, summarise
+from bot import incidents
+from bot.incidents import MAX_DAY_GAP, candidates, find_incident, summarise
 from bot.model import Event, EventRecord, ForwardOrigin
 
 DAY = dt.date(2021, 6, 10)
@@ -49,23 +52,30 @@ def record(
 
 
 def group(records: Sequence[EventRecord]) -> list[int]:
-    """What the store does: for each new event, candidates from what is grouped, then assign."""
+    """What the store does: for each new event, the incidents in the window and the forwards."""
     grouped: list[EventRecord] = []
     next_id = 1
     for item in records:
-        candidates = [
+        window = [
             other
             for other in grouped
-            if (
-                other.event.country == item.event.country
-                and abs((other.event.date - item.event.date).days) <= MAX_DAY_GAP
-            )
-            or (
-                item.forward is not None
-                and (other.channel, other.message_id) == (item.forward.channel, item.forward.message_id)
-            )
+            if other.event.country == item.event.country
+            and abs((other.event.date - item.event.date).days) <= MAX_DAY_GAP
         ]
-        found = find_incident(item, candidates)
+        origin = item.forward or ForwardOrigin(item.channel, item.message_id)
+        forwards = [
+            other
+            for other in (grouped if item.forward is not None else window)
+            if (other.channel, other.message_id) == (origin.channel, origin.message_id)
+            or other.forward == origin
+        ]
+        taken = {
+            other.incident_id
+            for other in grouped
+            if (other.channel, other.message_id) == (item.channel, item.message_id)
+            and other.incident_id is not None
+        }
+        found = find_incident(item, candidates(window), forwards, taken)
         if found is None:
             found = next_id
             next_id += 1
@@ -183,7 +193,7 @@ def test_ties_go_to_the_oldest_incident() -> None:
     one = dataclasses.replace(record(1, "a", 1, event(place=None)), incident_id=7)
     two = dataclasses.replace(record(2, "b", 2, event(place=None)), incident_id=3)
     new = record(3, "c", 3, event(place=None))
-    assert find_incident(new, [one, two]) == find_incident(new, [two, one]) == 3
+    assert find_incident(new, candidates([one, two])) == find_incident(new, candidates([two, one])) == 3
 
 
 def test_summary_takes_the_best_known_details() -> None:
@@ -213,3 +223,112 @@ def test_summary_needs_members() -> None:
     """An incident without events has no summary."""
     with pytest.raises(ValueError, match="at least one event"):
         summarise([])
+
+
+# ------------------------------------------- incident candidates decide as member events did
+def _by_members(event: EventRecord, members: Sequence[EventRecord]) -> int | None:
+    """The grouping before candidates were incidents: every grouped member event of the window
+    (and the forwards) passed one by one (kept here as the reference it must agree with)."""
+    by_incident: dict[int, list[EventRecord]] = {}
+    for member in members:
+        if member.incident_id is not None:
+            by_incident.setdefault(member.incident_id, []).append(member)
+    own = (event.channel, event.message_id)
+    open_ = {i: m for i, m in by_incident.items() if all((x.channel, x.message_id) != own for x in m)}
+    forwarded = [(i, m) for i, ms in open_.items() for m in ms if incidents._forward_related(event, m)]
+    if forwarded:
+        fitting = sorted(
+            (
+                -(incidents._place_match(event.event, m.event) or 0),
+                abs((event.event.date - m.event.date).days),
+                i,
+            )
+            for i, m in forwarded
+            if incidents._loosely_same(event.event, m.event)
+        )
+        if fitting:
+            return fitting[0][2]
+        if len({i for i, _ in forwarded}) == 1:
+            return forwarded[0][0]
+    ranked = []
+    for i, ms in open_.items():
+        if not all(incidents._compatible(event.event, m.event) for m in ms):
+            continue
+        place = max(incidents._place_match(event.event, m.event) or 0 for m in ms)
+        gap = min(abs((event.event.date - m.event.date).days) for m in ms)
+        same_type = any(m.event.attack_type == event.event.attack_type for m in ms)
+        ranked.append((-place, gap, not same_type, i))
+    return min(ranked)[3] if ranked else None
+
+
+def _old_group(records: Sequence[EventRecord]) -> list[int]:
+    """Grouping as the store did before: window members plus, for a forward, its relatives."""
+    grouped: list[EventRecord] = []
+    next_id = 1
+    for item in records:
+        members = [
+            other
+            for other in grouped
+            if other.event.country == item.event.country
+            and abs((other.event.date - item.event.date).days) <= MAX_DAY_GAP
+        ]
+        if item.forward is not None:
+            origin = item.forward
+            members += [
+                other
+                for other in grouped
+                if (other.channel, other.message_id) == (origin.channel, origin.message_id)
+                or other.forward == origin
+            ]
+        found = _by_members(item, members)
+        if found is None:
+            found = next_id
+            next_id += 1
+        grouped.append(dataclasses.replace(item, incident_id=found))
+    return [item.incident_id or 0 for item in grouped]
+
+
+SITES = [
+    ("Diwaniyah", "IQ-QA", 31.99, 44.93),
+    ("Diwaniyah junction", "IQ-QA", 32.01, 44.95),  # within NEAR_KM of Diwaniyah
+    ("Afak", "IQ-QA", 32.06, 45.25),
+    (None, "IQ-QA", 31.9, 45.0),
+    ("Samawah", "IQ-MU", 31.33, 45.29),
+    (None, None, None, None),
+]
+_report = st.tuples(
+    st.sampled_from(range(len(SITES))),
+    st.sampled_from(["ied", "unknown", "rocket"]),
+    st.sampled_from(["us_coalition", "unknown"]),
+)
+GenPost = tuple[int, int, list[tuple[int, str, str]]]
+_post = st.tuples(
+    st.integers(0, 3),  # day
+    st.integers(0, 4),  # forwards the post with this index (when there is one), or 4: not a forward
+    st.lists(_report, min_size=1, max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_post, min_size=1, max_size=14))
+def test_incident_candidates_decide_as_member_events_did(
+    posts: list[tuple[int, int, list[tuple[int, str, str]]]],
+) -> None:
+    """Distinct facts per incident and day give the same incidents as every member event did."""
+    records: list[EventRecord] = []
+    for index, (day, forwards, reports) in enumerate(posts):
+        origin = ForwardOrigin("ch0", forwards) if forwards < min(index, 4) else None
+        for place, attack_type, target in reports:
+            name, admin1, lat, lon = SITES[place]
+            ev = event(
+                date=DAY + dt.timedelta(days=day),  # one post's events share its day
+                admin1=admin1,
+                place=name,
+                lat=lat,
+                lon=lon,
+                attack_type=attack_type,
+                target=target,
+            )
+            channel = f"ch{index % 3}" if index >= 4 else "ch0"
+            records.append(record(len(records) + 1, channel, index, ev, minutes=index, forward=origin))
+    assert group(records) == _old_group(records)
