@@ -158,9 +158,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 #: "Sat – IED, Yusufiyah", "Mon 10 Jan": a capitalised short weekday (matched in the original text)
-#: counts before a dash, colon, comma or a day number, so "sat", "Sun" the newspaper do not.
+#: counts before a dash, colon, comma or a day number, so "sat", "Sun" the newspaper do not;
+#: after "on" it counts at a clause's end too ("an IED ... on Mon.", "on Tue, 3 KIA").
 _EN_SHORT_WEEKDAY = re.compile(
     r"(?<![A-Za-z])(?P<wd>Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\.?(?=\s*(?:[-\u2013\u2014:,]|\d))"
+    r"|(?<=\bon\s)(?P<on>Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)\b\.?(?=\s*(?:[.;,)]|$))"
 )
 _SHORT_WEEKDAYS = {
     "mon": 0,
@@ -375,7 +377,12 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
         start, end = source.position(match.start()), source.position(match.end())
         if not taken.overlaps(start, end):
             found.append(
-                (start, end, _weekday(_SHORT_WEEKDAYS[match["wd"].casefold()], reference), "weekday")
+                (
+                    start,
+                    end,
+                    _weekday(_SHORT_WEEKDAYS[(match["wd"] or match["on"]).casefold()], reference),
+                    "weekday",
+                )
             )
             taken.add(start, end)
     for match in _AR_WEEKDAY.finditer(body):

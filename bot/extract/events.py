@@ -144,6 +144,19 @@ _ROAD_WORDS = _norms(
     "road", "route", "highway", "way", "طريق", "الطريق", "المؤدي", "المؤدية", "الطريق المؤدي"
 )
 _COORDINATION = re.compile(r"^[\s,،]*(?:and|&|or)?[\s,،]*$|^[\s,،]*$")
+#: Between a place and the governorate a post files it under: "Makhmour district, Erbil province".
+_DISTRICT_OF = re.compile(
+    r"\s*(?:(?:district|sub-?district|area|town)\s*)?[,،]\s*(?:in\s+)?|\s+in\s+|\s*[،,]?\s*(?:قضاء\s+|ناحية\s+)?(?:في\s+)?"
+)
+_PROVINCE_WORDS = _norms("province", "governorate")
+#: A list line whose report was denied or whose bomb was defused reports no attack.
+_DISMISSED = re.compile(
+    r"\b(?:denied\s+by|not\s+counted|no\s+convoy\s+involve(?:ment|d)|(?:was\s+)?debunked|rendered\s+safe|defused\s+by|(?:found|cleared)\s+and\s+"
+    r"(?:defused|removed|rendered\s+safe))\b|(?<![\u0621-\u064a])(?:لا\s+صحه|نفت\s+(?:خليه\s+الاعلام\s+الامني|"
+    r"القياده|الشرطه|الوزاره)|تم\s+تفكيك|فككت)(?![\u0621-\u064a])"
+)
+#: A colon right after a name: "١. بلد: عبوة ناسفة ..." labels a list line with its place.
+_LABEL_AFTER = re.compile(r"\s*:")
 _OF_PLACES = _norms(
     "province",
     "district",
@@ -327,6 +340,13 @@ _POINTED = re.compile(
 #: "Five attacks since Sunday", "منذ يوم الأحد": where a tally starts, not an attack date.
 _SINCE = re.compile(r"\b(?:since|until|till)\s+(?:last\s+)?$|(?<![\u0621-\u064a])(?:منذ|حتي)\s+(?:يوم\s+)?$")
 #: "Footage released today", "نشرت اليوم": the date of the publication, not of the attack.
+#: "ISIS on Monday claimed three attacks": the date a verb of saying follows is the report's.
+_ANNOUNCED_AFTER = re.compile(
+    r"\s*,?\s*(?:claimed|said|announced|reported|released|published|issued|posted)\b"
+)
+#: "BAGHDAD, Dec 8 – ...": a capitalised place opening the line, then the date and a dash.
+_DATELINE_BEFORE = re.compile(r"\s*[A-Z][A-Za-z .'\-]*,\s*(?:[A-Z][A-Za-z .'\-]*,\s*)?")
+_DASH_AFTER = re.compile(r"\s*(?:\(\w+\)\s*)?[\-\u2013\u2014]")
 _PUBLISHED = re.compile(
     r"\b(?:released|published|posted|shared|aired|issued)\s*$|"
     r"(?<![\u0621-\u064a])(?:نشر|نشرت|بثت|بث|اصدر|اصدرت)(?:ه|ها)?\s*$"
@@ -637,6 +657,8 @@ class _Extraction:
             return "towards"
         if before in _LOCATIVE or (before == "of" and before2 in _OF_PLACES):
             return "locative"
+        if _LABEL_AFTER.match(self.text, hit.end) and self._heads_line(hit):
+            return "locative"  # "١. بلد: عبوة ناسفة على رتل": a list line labelled with its place
         if original[:1] in "بف" and original[1:3] in ("ال", "ا") and _is_arabic(original):
             return "locative"  # بالديوانية: "in Diwaniyah" written as one word
         after = self._norm(hit.last + 1) if self._same_sentence(hit.last, hit.last + 1) else ""
@@ -650,7 +672,9 @@ class _Extraction:
         header_limit = self._header_limit()
         raw: list[tuple[Hit, Place, str, bool]] = []
         for hit, place in pairs:
-            raw.append((hit, place, self._cue(hit), self._is_hashtag(hit.start)))
+            cue = self._cue(hit)
+            # "IED hits a convoy in #Yusufiyah": a hashtag the sentence runs through names the site
+            raw.append((hit, place, cue, self._is_hashtag(hit.start) and cue != "locative"))
         governorates = {place.admin1 for _, place, _, _ in raw if place.is_governorate and place.admin1}
         mentions: list[Mention] = []
         previous_end_token: int | None = None
@@ -673,14 +697,18 @@ class _Extraction:
         raw = self._namesakes_as_governorates(raw)
         raw = self._route_endpoints(raw)
         raw = self._qualified(raw)
+        raw = self._restated_governorate(raw)
         # governorates and hashtags by admin1: "X in Basra" keeps an ambiguous X of Basra
         marked = Counter(
             other.admin1
             for _, other, _, other_tag in raw
             if other.admin1 and (other.is_governorate or other_tag)
         )
+        # "طريق الزبير - صفوان": two ends of one road in one governorate vouch for each other
+        route_admin1 = Counter(place.admin1 for _, place, cue, _ in raw if cue == "route" and place.admin1)
         for hit, place, cue, hashtag in raw:
-            if _needs_cue(place, self.text, hit):
+            paired_route = cue == "route" and route_admin1[place.admin1 or ""] >= 2
+            if _needs_cue(place, self.text, hit) and not paired_route:
                 script = "ar" if _is_arabic(self.text[hit.start : hit.end]) else "en"
                 if script == "en" and not any(char.isupper() for char in self.text[hit.start : hit.end]):
                     continue
@@ -798,6 +826,33 @@ class _Extraction:
                 out[index] = (hit_a, province_a, cue_a, tag_a)
         return out
 
+    def _restated_governorate(
+        self, raw: list[tuple[Hit, Place, str, bool]]
+    ) -> list[tuple[Hit, Place, str, bool]]:
+        """ "Makhmour district, Erbil province": a disputed place the post files under another
+        governorate is where the post says it is."""
+        out = list(raw)
+        for index in range(len(out) - 1):
+            (hit_a, place_a, cue_a, tag_a), (hit_b, place_b, _, tag_b) = out[index], out[index + 1]
+            if tag_a or tag_b or place_a.is_governorate or not place_b.is_governorate:
+                continue
+            if (
+                place_a.admin1 is None
+                or place_b.admin1 in (None, place_a.admin1)
+                or place_a.country != place_b.country
+            ):
+                continue
+            if not _DISTRICT_OF.fullmatch(self.text[hit_a.end : hit_b.start]):
+                continue
+            named = self.text[hit_b.start : hit_b.end].casefold()
+            after = self._norm(hit_b.last + 1)
+            if (
+                any(word in named for word in ("province", "governorate", "محافظة"))
+                or after in _PROVINCE_WORDS
+            ):
+                out[index] = (hit_a, replace(place_a, admin1=place_b.admin1), cue_a, tag_a)
+        return out
+
     def _qualified(self, raw: list[tuple[Hit, Place, str, bool]]) -> list[tuple[Hit, Place, str, bool]]:
         """ "الزبير / البصرة", "Zubair (Basra)": a name followed by its own governorate is a place."""
         out = list(raw)
@@ -908,18 +963,32 @@ class _Extraction:
         # "Rifai | ... on the highway north of Nasiriyah": the city only places the site; the
         # dateline names it
         header = self._header_end if best.cue == "direction" else 0
+        routes = sorted((m for m in candidates if m.cue == "route"), key=lambda m: m.start)
+        # a road named by its two ends; "Nasiriyah – Suq al-Shuyukh road" names one end only
+        first_route = routes[0] if len(routes) >= 2 else None
         finer = [
             m
             for m in candidates
             if m.admin1 == best.admin1
             and m.place.rank > max(best.place.rank, 2 if best.place.kind == "road" else 0)
             and (m.score >= floor or m.start < header)
-            and not m.reference
-            and (m.place.kind != "base" or self._norm(m.first - 1) in _NEAR_WORDS)
+            # "البصرة | ... على طريق الزبير - صفوان": below only a city or governorate, a road's
+            # first end is the most specific place named
+            and (not m.reference or (m.cue == "route" and m is first_route))
+            and (m.place.kind != "base" or self._site_of_base(m, best))
         ]
         if finer and (best.place.rank <= 2 or best.reference):
             return max(finer, key=lambda m: (m.score, m.place.rank, -m.start))
         return best
+
+    def _site_of_base(self, base: Mention, best: Mention) -> bool:
+        """Whether a base or field names the site: "near the Conoco field", "on the road to the
+        Qasrak base", "a convoy on the Conoco field road in Deir ez-Zor" (the city only says
+        where the field is)."""
+        if self._norm(base.first - 1) in _NEAR_WORDS or base.cue == "road_to":
+            return True
+        between = self.text[base.end : best.start].strip().casefold()
+        return best.start > base.end and between in ("in", "في", "ب") and best.place.rank <= 2
 
     def _locations(self, candidates: Sequence[Mention]) -> list[list[Mention]]:
         """Mentions grouped into distinct places (a governorate or "south of X" joins a place in it)."""
@@ -1019,13 +1088,22 @@ class _Extraction:
         segments: list[Segment] = []
         if items:
             segments = self._attack_items([segment for segment in items if self._sited(segment)])
+        off: list[tuple[int, int]] = []
         if len(segments) < 2:
             segments = ordinal_segments(self.text, self.group_spans)
             segments = [segment for segment in segments if self._sited(segment)]
+            # "الأولى على رتل ... والثانية على قاعدة حرير": a strike on a base is not on a convoy
+            off = [(s.start, s.end) for s in segments if self._base_not_convoy(s)]
+            if off and len(off) < len(segments):
+                self.dropped.extend(off)
+                segments = [s for s in segments if (s.start, s.end) not in off]
+            else:
+                off = []
         if len(segments) >= 2:
             sites = [_Site(s.start, s.end, self._best(self._candidates(s.start, s.end))) for s in segments]
             return sites, segments
-        candidates = [m for m in self.mentions if not m.hashtag and m.score > 0]
+        mentions = [m for m in self.mentions if not any(a <= m.start < b for a, b in off)]
+        candidates = [m for m in mentions if not m.hashtag and m.score > 0]
         locations = [group for group in self._locations(candidates) if max(m.score for m in group) >= 1.5]
         count = stated_count(self.text)
         multi = None
@@ -1040,11 +1118,16 @@ class _Extraction:
             )
         if multi and len(multi) >= 2:
             return self._split_sites(multi), []
-        single = _Site(0, len(self.text), self._best([m for m in self.mentions if not m.hashtag]))
+        single = _Site(0, len(self.text), self._best([m for m in mentions if not m.hashtag]))
         if count is not None and 2 <= count <= MAX_UNPLACED_COPIES and len(locations) <= 1:
             # "Two convoys were targeted in Babil": two attacks, one place known for both
             return [single] * count, []
         return [single], []
+
+    def _base_not_convoy(self, segment: Segment) -> bool:
+        """Whether a part of a post is about a strike on a base and names no convoy."""
+        _, convoy = self._evidence(segment)
+        return not convoy and bool(_BASE_WORDS.search(self._folded_text(segment.start, segment.end)))
 
     def _evidence(self, segment: Segment) -> tuple[bool, bool]:
         """Whether a segment names an attack, and whether it names a convoy."""
@@ -1079,7 +1162,14 @@ class _Extraction:
             other_news = other_news or (
                 reported and not (attack and convoy) and bool(_BACKGROUND.search(item_text))
             )
-            if (convoy and not attack and not headed) or (attack and not convoy and base) or other_news:
+            # "Thu – reported IED at Latifiya: DENIED, not counted", "device rendered safe by EOD"
+            dismissed = bool(_DISMISSED.search(item_text))
+            if (
+                (convoy and not attack and not headed)
+                or (attack and not convoy and base)
+                or other_news
+                or dismissed
+            ):
                 self.dropped.append((item.start, item.end))
             else:
                 kept.append(item)
@@ -1252,9 +1342,18 @@ class _Extraction:
         before = self._folded_text(max(0, date.start - 40), date.start)
         if _OCCURRED.search(before):
             strength += 3
-        elif _PUBLISHED.search(before[-25:]):
+        elif self._announced(date):
             strength -= 2
         return strength
+
+    def _announced(self, date: DateMention) -> bool:
+        """Whether a date is when the report was made, not the attack: "footage released today",
+        "ISIS on Monday claimed ...", the dateline "BAGHDAD, Dec 8 – ..."."""
+        before = self._folded_text(max(0, date.start - 40), date.start)
+        if _PUBLISHED.search(before[-25:]) or _ANNOUNCED_AFTER.match(self.text, date.end):
+            return True
+        line = self.text[line_start(self._newlines, date.start) : date.start]
+        return bool(_DATELINE_BEFORE.fullmatch(line)) and bool(_DASH_AFTER.match(self.text, date.end))
 
     def _strongest_date(self, dates: Sequence[DateMention]) -> DateMention | None:
         if not dates:
@@ -1286,10 +1385,17 @@ class _Extraction:
         return hits, order, [hits[index].first for index in order]
 
     def _labels(
-        self, start: int, end: int, whole: bool, defaults: Mapping[str, str] | None = None
+        self,
+        start: int,
+        end: int,
+        whole: bool,
+        defaults: Mapping[str, str] | None = None,
+        line: bool = False,
     ) -> tuple[str, str]:
         labels: Mapping[str, str] = self.classification.labels
-        attack = labels.get("attack_type", "unknown")
+        # "٤- استهداف رتل في المشخاب": a list line that names no weapon does not take another
+        # line's; only the words around the list ("all IEDs unless noted", "both with IEDs")
+        attack = "unknown" if line else labels.get("attack_type", "unknown")
         target = labels.get("target", "unknown")
         for key, value in (defaults or {}).items():
             # "(all IEDs unless noted)" before a list: what a line that names no weapon had
@@ -1381,6 +1487,10 @@ class _Extraction:
             [self.text[a:b] for a, b in shared_ranges], len(sites)
         )
         shared_dates = [d for a, b in shared_ranges if (d := self._date_in(a, b)) is not None]
+        if any(self._date_in(site.start, site.end) is not None for site in sites):
+            # "ISIS on Monday claimed three weekend attacks: on Saturday ...": the claim's date
+            # is no attack's; a site without a date takes the one told before it
+            shared_dates = [d for d in shared_dates if not self._announced(d)]
         shared_date = self._best_shared_date(shared_dates)
         if shared_date is None and sites[-1].mention is not None and sites[-1].start > 0:
             # "الأول في الرميثة والثاني قرب السماوة، يوم السبت": a date closing the list is for all
@@ -1401,7 +1511,11 @@ class _Extraction:
         shared_casualties = find_casualties(shared_text) if shared_text.strip() else Casualties()
         refined = self._refinements(sites, shared_ranges)
         defaults = self._local_labels(0, sites[0].start) if sites[0].start > 0 else {}
-        labelled = [self._labels(site.start, site.end, False, defaults) for site in sites]
+        lines = segments_are_lines(segments)
+        if lines and defaults.get("attack_type", "unknown") == "unknown" and sites[-1].end < len(self.text):
+            footer = self._local_labels(sites[-1].end, len(self.text))
+            defaults = {**defaults, **{key: value for key, value in footer.items() if value != "unknown"}}
+        labelled = [self._labels(site.start, site.end, False, defaults, lines) for site in sites]
         # "... والثاني في السماوة، وتبنت العملية ...": a claim closing the list is for all
         tail = [(sites[-1].mention.end, sites[-1].end)] if closing_list and sites[-1].mention else []
         claims_for = self._claims_per_site(sites, [*shared_ranges, *tail], [attack for attack, _ in labelled])

@@ -128,8 +128,13 @@ _AR_ORDINAL_ONE = frozenset(("ثالث", "رابع", "خامس", "سادس", "ث
 _AR_DUAL_STEMS = ("جندي", "ضابط", "شخص", "فرد", "حارس", "عنصر", "شرطي", "طفل", "رجل", "قتيل", "شهيد", "جريح")
 _AR_SUFFIX = re.compile(r"(?:يين|يان|ين|ان|ون|ا|ه|ها|هم|يه|ي)?$")
 
-_EN_KILL = re.compile(r"^(?:kill|kills|killed|killing|dead|died|dies|slain|martyred|deaths?)$")
-_EN_HURT = re.compile(r"^(?:injur(?:e|es|ed|ing)|wound(?:s|ed|ing)?|hurt)$")
+#: "3 soldiers KIA", "2 KIA / 4 WIA": the military abbreviations count like the verbs.
+_EN_KILL = re.compile(r"^(?:kill|kills|killed|killing|dead|died|dies|slain|martyred|deaths?|kia)$")
+_EN_HURT = re.compile(r"^(?:injur(?:e|es|ed|ing)|wound(?:s|ed|ing)?|hurt|wia)$")
+#: "soldiers wounded in Monday's bombing have died": the wounded counted are now dead, not injured.
+_EN_LATER_DIED = frozenset(("died", "succumbed"))
+#: "Dec 8 – Two more soldiers": a dash ends the people a figure before a casualty verb counts.
+_EN_DASHES = frozenset(("–", "—", "-"))
 #: "escaped with burns", "suffered minor injuries": hurt, said of the people before it.
 _EN_HURT_NOUN = re.compile(r"^(?:burns|injuries|wounds)$")
 _EN_HURT_NOUN_CUE = frozenset(
@@ -162,6 +167,8 @@ _AR_CAUSE = frozenset(
 _AR_BY_CAUSE = re.compile(
     r"^ب(?:ال)?(?:انفجار|استهداف|قصف|هجوم|عبو|سبب|نيران|اطلاق|صاروخ|صواريخ|قذيف|قذائف|طائر|ضرب|كمين|تفجير|اشتباك)"
 )
+#: Singular victim nouns: "قتيل" alone is one person killed, "جريح" one wounded.
+_AR_SINGULAR_VICTIM = frozenset(("قتيل", "شهيد", "جريح"))
 _AR_DUAL_TRIGGER = re.compile(r"(?:ين|ان)$")
 
 _BREAK = {".", ";", ":", "!", "?", "\n", "|", "؟"}
@@ -210,7 +217,7 @@ _GENERIC = re.compile(r"\b(?:most|usually|often|typically|routinely|generally|ma
 _EN_ZERO_BOTH = re.compile(
     r"\b(?:no|zero|without(?:\s+(?:any|causing))?|nor)\s+(?:(?:reported|immediate|human|civilian|further|serious|"
     r"known|other|us|u\.s\.|american|coalition|iraqi|military)\s+)?"
-    r"(?:casualties|casualty|injuries|injured|wounded|victims|losses|one\s+hurt)\b"
+    r"(?:casualties|casualty|cas|injuries|injured|wounded|victims|losses|one\s+hurt)\b"
     r"(?!\s+(?:figures?|details?|information|info|reports?|numbers?|counts?|toll|word|data|claims?|claimed|"
     r"(?:were\s+|was\s+|are\s+|is\s+)?(?:given|mentioned|stated|specified|disclosed|available|known\s+yet))\b)|"
     r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
@@ -228,6 +235,9 @@ _EN_ZERO_KILLED = re.compile(
 _AR_LIVES = frozenset(("بالارواح", "في", "ارواح", "الارواح"))
 _AR_NEGATORS = {"لا", "ولا", "لم", "ولم", "دون", "بدون", "عدم", "وبدون", "ودون", "بلا", "خلو"}
 _AR_ZERO_NOUNS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:اصابات|اصابه|خسائر|ضحايا|قتلي|جرحي|اصابه)$")
+#: "لم يسجل أي ضرر بشري": harm to people (not "ضرر مادي", damage to things) that did not happen.
+_AR_HUMAN_HARM = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:ضرر|اضرار)$")
+_AR_HUMAN = frozenset(("بشري", "بشريه", "البشري", "البشريه"))
 _AR_INFO = re.compile(
     r"^(?:[وفب]|ل)?(?:ال)?(?:معلومات|معلومه|انباء|تفاصيل|ورود|حصيله|تعرف|يعرف|معروفه|يتضح|تتضح|تاكيد|تصريح|"
     r"تذكر|يذكر|ذكر|تشر|يشر|اشاره|تتطرق|يتطرق|تفصح|يفصح)$"
@@ -237,6 +247,7 @@ _AR_NOBODY = re.compile(
     r"(?<![\u0621-\u064a])[وف]?(?:محد|محدا|ماكو\s+احد|ما\s+احد|لا\s+احد|ولا\s+احد|لم\s+يصب\s+احد|لم\s+يتاذ\s+احد)"
     r"(?:\s+(?:من\s+)?[\u0621-\u064a]+)?\s*(?:تاذي|تاذا|انصاب|اصيب|تصوب|يتاذي|جرح|انجرح|مات|قتل|باذي)"
     r"|(?<![\u0621-\u064a])[وف]?ماكو\s+(?:اصابات|ضحايا|خسائر)"
+    r"|(?:طلعو|طلعوا|خرجو|خرجوا|نجو|نجوا)\s+سالمين|(?:كلهم|جميعهم)\s+سالمين"
 )
 _AR_MATERIAL_ONLY = re.compile(r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)")
 
@@ -333,7 +344,7 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
             return immediate
     while position > stop:
         word = tokens[position].text
-        if word in _BREAK or word in _EN_STOP_BEFORE:
+        if word in _BREAK or word in _EN_STOP_BEFORE or word in _EN_DASHES:
             break
         if word in ("including", "among"):
             total, found = 0, False  # "three people, including two drivers": the two are of the three
@@ -384,6 +395,34 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
     return total if found else None
 
 
+#: How many tokens after "death toll" its figure may come ("... from Sunday's attack ... rose to five").
+_TOLL_REACH = 16
+
+
+def _en_toll(tokens: list[_Tok], index: int) -> int | None:
+    """'the death toll rose to four', 'a death toll of 3': the total killed so far."""
+    if index + 1 >= len(tokens) or tokens[index + 1].text != "toll":
+        return None
+    for position in range(index + 2, min(len(tokens) - 1, index + _TOLL_REACH)):
+        if tokens[position].text in _BREAK:
+            return None
+        if tokens[position].text in ("to", "of", "at"):
+            value = _number(tokens[position + 1].text)
+            if value is not None and tokens[position + 1].text not in ("a", "an") and value <= MAX_FIGURE:
+                return value
+    return None
+
+
+def _died_later(tokens: list[_Tok], index: int) -> bool:
+    """'Two soldiers wounded in the bombing have died in hospital': the clause ends with their death."""
+    for token in tokens[index + 1 :]:
+        if token.text in _BREAK:
+            return False
+        if token.text in _EN_LATER_DIED:
+            return True
+    return False
+
+
 def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
     killed: int | None = None
     injured: int | None = None
@@ -399,6 +438,15 @@ def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
         if not is_hurt and _EN_HURT_NOUN.match(token.text) and index > 0:
             is_hurt = tokens[index - 1].text in _EN_HURT_NOUN_CUE
         if not (is_kill or is_hurt):
+            continue
+        if is_kill and token.text in ("death", "deaths"):
+            toll = _en_toll(tokens, index)
+            if toll is not None:
+                killed = max(killed or 0, toll)
+                last_trigger = index
+                continue
+        if is_hurt and _died_later(tokens, index):
+            last_trigger = index
             continue
         figure = None
         if token.text.endswith("ing") or token.text in (
@@ -439,6 +487,9 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
         if before is not None and trigger in ("قتلي", "جرحي", "شهداء", "قتيلا", "جريحا", "شهيدا", "مصابين"):
             return before
     if index + 1 < len(tokens) and tokens[index + 1].text in _AR_ORDINAL_ONE:
+        return 1
+    if tokens[index].text.removeprefix("و") in _AR_SINGULAR_VICTIM:
+        # "سقوط شهيد وجريحين": a bare singular victim noun is one person ("الشهيد القائد" is a title)
         return 1
     total = 0
     found = False
@@ -529,7 +580,12 @@ def _zero(text: str) -> tuple[bool, bool]:
             zero_killed = True
         tokens = [token.text for token in _tokens(sentence)]
         for index, word in enumerate(tokens):
-            if not _AR_ZERO_NOUNS.match(word):
+            harm = (
+                bool(_AR_HUMAN_HARM.match(word))
+                and index + 1 < len(tokens)
+                and tokens[index + 1] in _AR_HUMAN
+            )
+            if not (_AR_ZERO_NOUNS.match(word) or harm):
                 continue
             if index + 1 < len(tokens) and tokens[index + 1] in ("ماديه", "بالماديات"):
                 continue

@@ -195,3 +195,11 @@ def test_the_masculine_thani_spelling_is_found_by_its_skeleton(groups: Groups, m
     doc = tokenise("Saraya Thawrat al-Eshreen al-Thani says it detonated a bomb against a convoy.")
     hits = transliterated_hits(doc, matcher.scan(doc), groups)
     assert [hit.concept for hit in hits] == ["group:Saraya Thawrat al-Ishreen al-Thaniya"]
+
+
+def test_the_islamic_states_iraq_province_in_english_is_the_islamic_state(
+    groups: Groups, matcher: Matcher
+) -> None:
+    """ "IS (Wilayat Iraq) claims ..." is an Islamic State claim."""
+    text = "IS (Wilayat Iraq) claims an ambush on an army convoy near Tarmiyah."
+    assert claimed(text, groups, matcher) == ["Islamic State"]

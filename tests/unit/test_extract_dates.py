@@ -155,3 +155,10 @@ def test_a_day_and_month_heading_a_log_line_is_a_date() -> None:
         dt.date(2021, 3, 3),
     ]
     assert find_dates("The convoy had 02.03 tonnes of spare parts aboard.", POSTED) == []
+
+
+def test_a_short_weekday_after_on_closes_a_clause() -> None:
+    """ "... near Baiji on Mon." is Monday; "on Sun TV" names a channel, not a day."""
+    assert first_date("An IED hit an army convoy near Baiji on Mon.") == dt.date(2021, 3, 1)
+    assert first_date("Militants ambushed a convoy on Tue, 2 KIA.") == dt.date(2021, 3, 2)
+    assert find_dates("The footage was aired on Sun TV.", POSTED) == []

@@ -691,3 +691,126 @@ def test_a_dateline_town_beats_the_city_its_direction_is_given_from(
     assert places(extract(text, extractor, matcher)) == [("IQ-DQ", "Suq al-Shuyukh")]
     text = "عبوة ناسفة تستهدف رتلاً على الطريق العام جنوبي الناصرية فجر اليوم"
     assert places(extract(text, extractor, matcher)) == [("IQ-DQ", "Nasiriyah")]
+
+
+def test_a_hashtag_the_sentence_runs_through_names_the_site(extractor: Extractor, matcher: Matcher) -> None:
+    """ "in #Yusufiyah, south of Baghdad" places the attack; a trailing hashtag alone does not."""
+    text = "IED hits a US supply convoy in #Yusufiyah, south of Baghdad."
+    assert places(extract(text, extractor, matcher)) == [("IQ-BG", "Yusufiyah")]
+    text = "IED on a coalition convoy on the highway in #DhiQar overnight."
+    assert places(extract(text, extractor, matcher)) == [("IQ-DQ", None)]
+
+
+def test_a_road_named_by_its_two_ends_places_the_site_at_the_first(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """Below only a city, "طريق الزبير - صفوان" puts the attack at its first end; one end named is not."""
+    text = "البصرة | انفجار عبوة ناسفة على رتل شاحنات على طريق الزبير - صفوان"
+    assert places(extract(text, extractor, matcher)) == [("IQ-BA", "Zubayr")]
+    text = "البصرة | انفجار عبوة ناسفة على رتل شاحنات قرب مدخل المدينة"
+    assert places(extract(text, extractor, matcher)) == [("IQ-BA", "Basra")]
+
+
+def test_a_place_the_post_files_under_a_governorate_takes_that_governorate(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "Makhmour district, Erbil province" is in Erbil; Makhmour alone keeps the gazetteer's Nineveh."""
+    text = "An IED struck a Peshmerga convoy in Makhmour district, Erbil province."
+    assert places(extract(text, extractor, matcher)) == [("IQ-AR", "Makhmur")]
+    text = "An IED struck a Peshmerga convoy near Makhmour."
+    assert places(extract(text, extractor, matcher)) == [("IQ-NI", "Makhmur")]
+
+
+def test_the_date_of_a_claim_or_a_dateline_is_not_the_attacks(extractor: Extractor, matcher: Matcher) -> None:
+    """A claim's day ("ISIS on Monday claimed") and a dateline's ("KIRKUK, June 3 –") are the report's."""
+    text = (
+        "ISIS on Monday claimed two attacks on army convoys. On Saturday its fighters bombed a convoy "
+        "near Daquq and ambushed another convoy near Baiji."
+    )
+    assert [event.date for event in extract(text, extractor, matcher)] == [dt.date(2021, 5, 29)] * 2
+    text = (
+        "KIRKUK, June 3 – Two soldiers were hurt when an IED hit their convoy near Daquq on Tuesday's patrol."
+    )
+    assert [event.date for event in extract(text, extractor, matcher)] == [dt.date(2021, 6, 1)]
+
+
+def test_a_base_on_the_road_to_it_or_placed_in_a_city_is_the_site(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """ "on the road to the Qasrak base in Hasakah", "the Conoco field road in Deir ez-Zor"."""
+    text = "استهداف رتل أمريكي بطائرة مسيرة على الطريق المؤدي الى قاعدة قسرك في ريف الحسكة"
+    assert places(extract(text, extractor, matcher)) == [("SY-HA", "Qasrak base")]
+    text = "طائرة مسيرة تضرب رتلاً يسلك طريق حقل كونيكو في دير الزور"
+    assert places(extract(text, extractor, matcher)) == [("SY-DY", "Conoco gas field")]
+    text = "A convoy carrying supplies to Ain al-Asad air base was hit in Baghdadi."
+    assert places(extract(text, extractor, matcher))[0][0] == "IQ-AN"
+
+
+def test_sidakan_and_al_ayth_are_places(extractor: Extractor, matcher: Matcher) -> None:
+    """Sidakan (Soran, Erbil) and منطقة العيث (Salah al-Din) are in the gazetteer; bare عيث is a word."""
+    text = "A drone struck a convoy near Sidakan in Soran district."
+    assert places(extract(text, extractor, matcher)) == [("IQ-AR", "Sidakan")]
+    text = "كمين لرتل الحشد في منطقة العيث شرقي المحافظة"
+    assert places(extract(text, extractor, matcher)) == [("IQ-SD", "Al-Ayth")]
+
+
+def test_a_place_labelling_a_list_line_is_that_lines_site(extractor: Extractor, matcher: Matcher) -> None:
+    """ "١. بلد: ..." names Balad (a word alone) and "٢. التاجي: ..." Taji; each line keeps its own toll."""
+    text = (
+        "حصيلة اليوم:\n١. بلد: عبوة ناسفة على رتل، دون خسائر بشرية\n"
+        "٢. التاجي: قذيفة على رتل قرب المعسكر\n٣. الكوت: عبوة ناسفة على رتل وإصابة سائق"
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-SD", "Balad"), ("IQ-BG", "Taji"), ("IQ-WA", "Kut")]
+    assert [(event.killed, event.injured) for event in events] == [(0, 0), (None, None), (None, 1)]
+    text = "قال مصدر في بلد: لا علاقة لنا. استهداف رتل في الكوت"
+    assert places(extract(text, extractor, matcher)) == [("IQ-WA", "Kut")]
+
+
+def test_a_list_line_reporting_a_denied_or_defused_attack_is_no_event(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """Lines with a report "DENIED by ..., not counted" or a "device rendered safe" give no event."""
+    text = (
+        "Convoy attacks this week:\n• Sun 30 May – IED, Afak\n"
+        "• Tue 1 Jun – reported IED at Latifiya: DENIED by the Security Media Cell, not counted\n"
+        "• Wed 2 Jun – IED, Zubair (Basra)\n"
+        "• Wed 2 Jun – IED near Kut, device rendered safe before the convoy passed"
+    )
+    assert places(extract(text, extractor, matcher)) == [("IQ-QA", "Afak"), ("IQ-BA", "Zubayr")]
+
+
+def test_an_ordinal_strike_on_a_base_is_not_an_event(extractor: Extractor, matcher: Matcher) -> None:
+    """ "the first on a convoy near Kut, the second on the Harir base" is one event; two convoys are two."""
+    text = "ضربتان بالطيران المسير: الأولى على رتل للاحتلال قرب الكوت، والثانية على قاعدة حرير في أربيل."
+    assert places(extract(text, extractor, matcher)) == [("IQ-WA", "Kut")]
+    text = "استهدفنا رتلين: الأول في الديوانية والثاني في السماوة"
+    assert places(extract(text, extractor, matcher)) == [("IQ-QA", "Diwaniyah"), ("IQ-MU", "Samawah")]
+
+
+def test_a_security_digest_table_gives_one_event_per_convoy_row(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """Table rows are attacks; a row with a device rendered safe or "no convoy involvement" is none."""
+    text = (
+        "DAILY DIGEST\n| Time | Location | Type | Details |\n|---|---|---|---|\n"
+        "| 0600 | Kut | IED | Supply convoy struck; no injuries |\n"
+        "| 0900 | Mahmudiyah | IED | Device found and rendered safe before convoy transit |\n"
+        "| 1300 | Samawah | IED | Logistics convoy; 2 drivers injured |\n"
+        "| 1700 | Baghdad | Rockets | 2x rockets near the airport; no convoy involvement |"
+    )
+    events = extract(text, extractor, matcher)
+    assert places(events) == [("IQ-WA", "Kut"), ("IQ-MU", "Samawah")]
+    assert [(event.killed, event.injured) for event in events] == [(0, 0), (None, 2)]
+
+
+def test_a_list_line_naming_no_weapon_takes_only_the_lists_own_words(
+    extractor: Extractor, matcher: Matcher
+) -> None:
+    """A line with no weapon is 'unknown', not another line's IED; "both with IEDs" after the list counts."""
+    text = "حصيلة اليوم:\n١- عبوة ناسفة على رتل في الكوت\n٢- استهداف رتل في الحلة"
+    events = extract(text, extractor, matcher)
+    assert [(event.place, event.attack_type) for event in events] == [("Kut", "ied"), ("Hillah", "unknown")]
+    text = "حصيلة اليوم:\n١- استهداف رتل في الكوت\n٢- استهداف رتل في الحلة\nوكلاهما بعبوة ناسفة."
+    events = extract(text, extractor, matcher)
+    assert [event.attack_type for event in events] == ["ied", "ied"]

@@ -183,3 +183,38 @@ def test_english_people_named_by_role_and_the_attackers(
     """'his assistant' and 'a fourth' are one person; 'others' is vague; dead attackers are not casualties."""
     found = find_casualties(text)
     assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("Militants claim 4 policemen KIA near the checkpoint.", 4, None),
+        ("Claimed toll: 1 KIA / 3 WIA, unconfirmed.", 1, 3),
+        ("IED vs supply convoy near Kut. No cas. Two trucks damaged.", 0, 0),
+        ("لم تسجل أي أضرار بشرية جراء الانفجار", 0, 0),
+        ("خلف الانفجار أضراراً مادية في شاحنتين", None, None),
+        ("أسفر الهجوم عن سقوط قتيل وثلاثة جرحى", 1, 3),
+        ("ثأراً للشهيد القائد استهدف المجاهدون رتلاً للاحتلال", None, None),
+        ("الشاحنة احترگت بس السواق طلعو سالمين", 0, 0),
+    ],
+)
+def test_abbreviations_human_harm_and_single_victims(
+    text: str, killed: int | None, injured: int | None
+) -> None:
+    """KIA/WIA and 'No cas.' count; 'no human harm' is zero; a bare singular victim noun is one person."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("The death toll from Sunday's attack on the fuel convoy has risen to five.", 5, None),
+        ("Three guards wounded in the ambush on the convoy later died in hospital.", None, None),
+        ("MOSUL, Jan 9 – Two soldiers were wounded when a bomb hit their convoy.", None, 2),
+    ],
+)
+def test_tolls_the_wounded_who_died_and_datelines(text: str, killed: int | None, injured: int | None) -> None:
+    """'death toll rose to N' is N killed; the wounded who died are not injured; a dateline counts no one."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)

@@ -104,3 +104,17 @@ def test_thread_items_numbered_with_a_slash_are_items() -> None:
     text = "Overnight (29/30 Jan):\n1/ an IED near Shaddadi\n2/ a drone near Tal Tamr\n3/ context"
     items = list_items(text)
     assert [text[item.start : item.end][:2] for item in items] == ["1/", "2/", "3/"]
+
+
+def test_arrow_lines_are_list_items() -> None:
+    """ "→ 0815 IED at Kut" lines are items, like bullets; an arrow inside a sentence is not."""
+    text = "Hit twice today:\n→ 0815 IED at Kut\n→ 1140 IED near Hillah\nKut → Hillah is the usual route."
+    items = list_items(text)
+    assert [text[item.start : item.end][:6] for item in items] == ["→ 0815", "→ 1140"]
+
+
+def test_table_rows_are_list_items_and_the_rule_line_is_not() -> None:
+    """ "| 0700 | Kut | IED |" rows are items; the "|---|---|" rule under the header is not."""
+    text = "| Time | Place |\n|------|-------|\n| 0700 | Kut, IED |\n| 0900 | Hillah, IED |"
+    items = list_items(text)
+    assert [text[item.start : item.end].split("|")[1].strip() for item in items] == ["Time", "0700", "0900"]
