@@ -239,13 +239,21 @@ def _strip_lookbehinds(pattern: str) -> str:
     return rest or pattern
 
 
-def _required_literal(pattern: str) -> str | None:
-    """The longest run of literal characters every match of the pattern contains (>= 2)."""
+def _parse_plain(pattern: str) -> Any:
+    """The parsed pattern (sre's tree), or None when it does not parse or ignores case/spaces."""
     try:
         parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
     except re.error:
         return None
     if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    return parsed
+
+
+def _required_literal(pattern: str) -> str | None:
+    """The longest run of literal characters every match of the pattern contains (>= 2)."""
+    parsed = _parse_plain(pattern)
+    if parsed is None:
         return None
     literal = re._constants.LITERAL  # type: ignore[attr-defined]
     best = run = ""
@@ -270,11 +278,8 @@ def _literal_prefix(items: list[tuple[object, Any]]) -> str:
 
 def _first_literals(pattern: str) -> tuple[str, ...] | None:
     """Literals one of which every match starts with (its first group's alternatives), or None."""
-    try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
-    except re.error:
-        return None
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+    parsed = _parse_plain(pattern)
+    if parsed is None:
         return None
     return _first_literals_of(parsed)
 
@@ -325,11 +330,8 @@ def _inner_literals(pattern: str) -> tuple[str, ...] | None:
     For patterns that begin with optional proclitic letters (``(و|ف)?`` or ``(و|ب|ل)*``):
     a match starts at the start of the word holding one of these literals.
     """
-    try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
-    except re.error:
-        return None
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+    parsed = _parse_plain(pattern)
+    if parsed is None:
         return None
     constants = re._constants  # type: ignore[attr-defined]
     items = [item for item in parsed if item[0] not in (constants.ASSERT, constants.ASSERT_NOT)]
