@@ -355,18 +355,12 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
         value = _number(word)
         if (
             value is None
-            and word == "the"
+            and (word == "the" or word in _EN_POSSESSIVES)
             and position + 1 < index
             and _EN_SINGULAR_PERSON.match(tokens[position + 1].text)
         ):
-            value = 1  # "the driver escaped with burns": one named person
-        if (
-            value is None
-            and word in _EN_POSSESSIVES
-            and position + 1 < index
-            and _EN_SINGULAR_PERSON.match(tokens[position + 1].text)
-        ):
-            value = 1  # "the driver was killed and his assistant wounded": one more person
+            # "the driver escaped with burns", "... and his assistant wounded": one person
+            value = 1
         if (
             value is None
             and word in _EN_ORDINAL_ONE
