@@ -27,7 +27,9 @@ class Analyser:
         the labels (attack type, target) of its own part of the text.
         """
         bound = extractor.bind(ruleset)
-        return cls(ruleset, bound, Matcher([*ruleset.entries, *bound.entries]))
+        analyser = cls(ruleset, bound, Matcher([*ruleset.entries, *bound.entries]))
+        _ = ruleset.prefilter  # compiled now, at start-up, not on the first live post
+        return analyser
 
     def analyse(self, post: Post) -> Analysis:
         """Classify a post and, when it is relevant, extract its events."""

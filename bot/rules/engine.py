@@ -147,7 +147,7 @@ class RuleSet:
         """
         matcher = self.matcher if matcher is None else matcher
         screen = self._screen
-        possible = self._prefilter.possible(doc.text)  # a superset, without tokenising
+        possible = self.prefilter.possible(doc.text)  # a superset, without tokenising
         if not possible & screen.triggers or not screen.may_fire(0, possible):
             return Classification(relevant=False, score=0.0), []
         presence = matcher.presence_map(doc, screen.concepts)
@@ -165,10 +165,11 @@ class RuleSet:
         """Build (or rebuild) the literal prefilter on ``engine``: auto, hyperscan, aho-corasick."""
         self._cache.pop("prefilter", None)
         self._cache["engine"] = engine
-        return self._prefilter
+        return self.prefilter
 
     @property
-    def _prefilter(self) -> Prefilter:
+    def prefilter(self) -> Prefilter:
+        """The literal prefilter over the concepts relevance rules need (compiled on first use)."""
         prefilter = self._cache.get("prefilter")
         if prefilter is None:
             # only what a relevance rule needs present: exclusions never stop may_fire(0, ...)

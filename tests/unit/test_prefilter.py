@@ -221,7 +221,7 @@ def test_ruleset_prefilter_only_screens_what_relevance_needs() -> None:
         for concept in (*rule.all_of, *rule.any_of)
     }
     assert "denial" not in needed
-    mask = ruleset._prefilter.possible("The ministry denied the report; no attack happened, it was fake.")
+    mask = ruleset.prefilter.possible("The ministry denied the report; no attack happened, it was fake.")
     concepts = ruleset._screen.concepts
     assert "denial" not in {concepts[i] for i in range(len(concepts)) if mask >> i & 1}
 
