@@ -26,7 +26,7 @@ form as an alternative key, so both terms match it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import product
 from operator import attrgetter, itemgetter
@@ -484,9 +484,12 @@ class Matcher:
                 bucket = keys.setdefault(pattern, [])
                 if key not in bucket:
                     bucket.append(key)
+        values: list[tuple[int, tuple[_Key, ...]]] = []  # what the automaton holds
         automaton = ahocorasick.Automaton()
         for pattern, bucket in keys.items():
-            automaton.add_word(pattern, (len(pattern), tuple(bucket)))
+            value = (len(pattern), tuple(bucket))
+            values.append(value)
+            automaton.add_word(pattern, value)
         if keys:
             automaton.make_automaton()
         self._automaton = automaton
@@ -498,7 +501,10 @@ class Matcher:
         self._memo_key = f"canonical:{id(self)}"
         self._regex_key = f"regex:{id(self)}"
         self._screens: dict[frozenset[str], ahocorasick.Automaton | None] = {}
-        self._presence: dict[tuple[str, ...], tuple[ahocorasick.Automaton | None, int]] = {}
+        self._values = values
+        self._found_key = f"found:{id(self)}"
+        #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; regex concepts
+        self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], int]] = {}
 
     def _canonical_word(self, token: str) -> str:
         """The vocabulary word a token stands for (the longest reading), or the token itself."""
@@ -545,7 +551,7 @@ class Matcher:
     def presence(self, doc: Document, concepts: tuple[str, ...]) -> tuple[int, int]:
         """Which of ``concepts`` occur, as bit masks (bit i for ``concepts[i]``): (certain, possible).
 
-        One pass of an automaton over these concepts' keys, no hits built. *certain*: a
+        The automaton's matches of these concepts' keys, no hits built. *certain*: a
         tolerant term of the concept occurs; *possible*: certain, or an exact term's key
         occurs (its words are only confirmed by ``scan``), or the concept has regex terms
         (not screened). So every concept of ``scan(doc)`` is in *possible*, and every
@@ -554,13 +560,11 @@ class Matcher:
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
-        automaton, possible = screen
+        masks, possible = screen
         if not doc.parts:
             return 0, 0
         certain = 0
-        if automaton is None:
-            return certain, possible
-        for _end, (_length, sure, maybe) in automaton.iter(self.canonical(doc)):
+        for sure, maybe in self._key_presence(doc, masks)[0].values():
             certain |= sure
             possible |= maybe
         return certain, possible
@@ -584,7 +588,7 @@ class Matcher:
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
-        automaton, regex_bits = screen
+        masks, regex_bits = screen
         everywhere = 0 if regexes else regex_bits
         if not doc.parts:
             return Presence([], [], everywhere)
@@ -594,7 +598,7 @@ class Matcher:
         if isinstance(cached, tuple):
             sentences, positions = dict(cached[0]), list(cached[1])
         else:
-            sentences, positions = self._key_presence(doc, automaton)
+            sentences, positions = self._key_presence(doc, masks)
             memo[memo_key] = (dict(sentences), list(positions))
         if regex_bits and regexes:
             bit = {concept: 1 << number for number, concept in enumerate(concepts)}
@@ -619,25 +623,43 @@ class Matcher:
         return Presence(listed, positions, everywhere)
 
     def _key_presence(
-        self, doc: Document, automaton: ahocorasick.Automaton | None
+        self, doc: Document, masks: Mapping[int, tuple[int, int]]
     ) -> tuple[dict[int, tuple[int, int]], list[tuple[int, int, int]]]:
-        """The automaton's matches by sentence key and by first token."""
+        """The automaton's matches of keys with these masks, by sentence key and by first token."""
         sentences: dict[int, tuple[int, int]] = {}
         positions: list[tuple[int, int, int]] = []
-        if automaton is not None:
-            stream = self.canonical(doc)
-            count = stream.count
-            found = [(end - length + 1, sure, maybe) for end, (length, sure, maybe) in automaton.iter(stream)]
-            found.sort(key=_START)
-            previous = slot = marks = 0
-            for start, sure, maybe in found:
-                slot += count(" ", previous, start)  # index in doc.words (marks included)
-                marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
-                previous = start
-                positions.append((slot - marks, sure, maybe))
-                known = sentences.get(marks)
-                sentences[marks] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
+        if not masks:
+            return sentences, positions
+        stream = self.canonical(doc)
+        count = stream.count
+        get = masks.get
+        previous = slot = marks = 0
+        for start, keys in self._found(doc):
+            mask = get(id(keys))
+            if mask is None:
+                continue
+            slot += count(" ", previous, start)  # index in doc.words (marks included)
+            marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
+            previous = start
+            sure, maybe = mask
+            positions.append((slot - marks, sure, maybe))
+            known = sentences.get(marks)
+            sentences[marks] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
         return sentences, positions
+
+    def _found(self, doc: Document) -> list[tuple[int, tuple[_Key, ...]]]:
+        """Every key match in the document's canonical stream as (start, its keys), by start.
+
+        One automaton pass, shared by the screen (``presence_map``) and ``scan``.
+        """
+        memo = doc.memo
+        cached = memo.get(self._found_key)
+        if cached is None:
+            stream = self.canonical(doc)
+            cached = [(end - length + 1, keys) for end, (length, keys) in self._automaton.iter(stream)]
+            cached.sort(key=_START)  # by the key's leading space: word counts grow as we go
+            memo[self._found_key] = cached
+        return cached  # type: ignore[return-value]
 
     def _regex_hits(self, doc: Document) -> list[Hit]:
         """The regex terms' hits in a document (scanned once per document and matcher)."""
@@ -647,13 +669,14 @@ class Matcher:
             cached = memo[self._regex_key] = self._scan_regexes(doc) if self._regexes else []
         return cached  # type: ignore[return-value]
 
-    def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[ahocorasick.Automaton | None, int]:
+    def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[dict[int, tuple[int, int]], int]:
+        """(certain, possible) masks over ``concepts`` of every key bucket, and the regex concepts."""
         bit = {concept: 1 << number for number, concept in enumerate(concepts)}
         regex_bits = 0
         for regex in self._regexes:
             regex_bits |= bit.get(regex.entry.concept, 0)
-        automaton = ahocorasick.Automaton()
-        for pattern, bucket in self._keys.items():
+        masks: dict[int, tuple[int, int]] = {}
+        for _length, bucket in self._values:
             sure = maybe = 0
             for key in bucket:
                 mask = bit.get(key.concept, 0)
@@ -661,11 +684,8 @@ class Matcher:
                 if not key.exact:
                     sure |= mask
             if maybe:
-                automaton.add_word(pattern, (len(pattern), sure, maybe))
-        if not len(automaton):
-            return None, regex_bits
-        automaton.make_automaton()
-        return automaton, regex_bits
+                masks[id(bucket)] = (sure, maybe)
+        return masks, regex_bits
 
     def _screen(self, concepts: frozenset[str]) -> ahocorasick.Automaton | None:
         automaton = ahocorasick.Automaton()
@@ -687,11 +707,10 @@ class Matcher:
             hits.sort(key=_ORDER)
             return hits
         stream = self.canonical(doc)
-        found = [(end - length + 1, keys) for end, (length, keys) in self._automaton.iter(stream)]
+        found = self._found(doc)
         if not found:
             hits.sort(key=_ORDER)
             return hits
-        found.sort(key=_START)  # by the key's leading space: word counts grow as we go
         keys_of = doc.sentence_keys
         count = stream.count
         located: list[tuple[int, int, tuple[_Key, ...]]] = []  # (slot, first token, keys)
