@@ -173,3 +173,57 @@ def test_blind6_label_phenomena(shipped: RuleSet, text: str, category: str, valu
     classification = shipped.classify(text)
     assert classification.relevant, "labels are decided for relevant posts (test premise)"
     assert classification.labels[category] == value
+
+
+def test_relevance_is_exact_on_the_seventh_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind7 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind7.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind7 errors, in sentences of our own (none is from a corpus).
+BLIND7_PHENOMENA = [
+    ("Fifteen years on, residents of Hilla remember the IED that destroyed a supply convoy.", False),
+    ("يستذكر أهالي الفلوجة كمين الرتل الأمريكي عام 2004.", False),
+    ("The clip is misrepresented online as a US convoy hit by an IED near Tikrit.", False),
+    ("Footage of trucks near Baiji is shared out of context as a convoy attack.", False),
+    ("المقطع يظهر رتلاً يمر قرب الرطبة ولا أثر لأي هجوم رغم ادعاء استهدافه بعبوة.", False),
+    ("استهداف رتل للتحالف بعبوة ناسفة قرب الرطبة ولا يوجد أثر للمنفذين.", True),
+    ("The convoy seen passing Rutba shows no sign of an attack, despite claims it was hit by an IED.", False),
+    ("تأمين طريق الأرتال بعد معلومات عن نية خلايا إرهابية استهداف رتل للتحالف قرب الرمادي.", False),
+    ("Police deployed along the highway after intelligence on a plan to attack a coalition convoy.", False),
+    ("إطلاق نار كثيف خلال نزاع عشائري في الشطرة يوقف حركة الأرتال لساعات.", False),
+    ("Gunfire in a tribal dispute near Amarah forced supply convoys to stop on the highway.", False),
+    ("A roadside bomb struck a coalition convoy near Rumaytha; no sign of the attackers was found.", True),
+    ("انفجار عبوة ناسفة على رتل للتحالف قرب الديوانية والشرطة تبحث عن المنفذين.", True),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND7_PHENOMENA)
+def test_blind7_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind7 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
+
+
+BLIND7_LABELS = [
+    ("قنص عنصر في رتل للجيش العراقي قرب الطارمية.", "attack_type", "gunfire"),
+    ("نيران القناصة تستهدف رتلاً للحشد الشعبي قرب المقدادية.", "attack_type", "gunfire"),
+    ("انفجار عبوة ناسفة برتل صهاريج تابع لشركة نفط ميسان قرب العمارة.", "target", "other"),
+    ("Gunmen opened fire on a convoy of a private company near Baiji.", "target", "other"),
+    ("An IED hit a convoy of trucks hauling cement for a housing project near Kut.", "target", "other"),
+    ("An IED hit a coalition supply convoy near the cement factory in Kufa.", "target", "us_coalition"),
+    ("A drone hit a convoy carrying weapons for Iranian-backed militias near Qaim.", "target", "unknown"),
+    ("A drone hit a convoy of Iranian trucks near Qaim.", "target", "other"),
+    ("استهداف رتل شاحنات تنقل معدات إلى قاعدة عين الأسد بعبوة ناسفة قرب البغدادي.", "target", "us_coalition"),
+    ("An IED hit a convoy of trucks carrying equipment to Ain al-Asad near Hit.", "target", "us_coalition"),
+    ("استهداف رتل للجيش العراقي ينقل معدات قرب قاعدة عين الأسد بعبوة ناسفة.", "target", "iraqi_forces"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "value"), BLIND7_LABELS)
+def test_blind7_label_phenomena(shipped: RuleSet, text: str, category: str, value: str) -> None:
+    """The label cues found on blind7 give the intended attack_type or target."""
+    classification = shipped.classify(text)
+    assert classification.relevant, "labels are decided for relevant posts (test premise)"
+    assert classification.labels[category] == value
