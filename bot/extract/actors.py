@@ -69,6 +69,9 @@ _CLAIM_WORDS = frozenset(
         "المسؤولية",
         "مجاهدو",
         "مجاهدي",
+        "مجاهدونا",
+        "مجاهدينا",
+        "أبطالنا",
         "أبطال",
         "نفذ",
         "نفذت",
@@ -140,6 +143,8 @@ _MEDIA = frozenset(normalise(word) for word in ("media", "propaganda", "الإع
 _BY = frozenset(normalise(word) for word in ("by", "from"))
 #: "قيادة عمليات صلاح الدين" (an operations command) is not the group's "operations".
 _COMMAND = frozenset(normalise(word) for word in ("قيادة", "وقيادة", "لقيادة", "بقيادة"))
+#: "والله قاصم الجبارين" (God, breaker of tyrants): an epithet of God, not the group.
+_GOD = frozenset(normalise(word) for word in ("الله", "والله", "فالله", "لله", "allah", "god"))
 #: Transliteration noise a Latin group spelling may carry: the article and vowels come and go.
 _ARTICLES = frozenset(("al", "el", "ul", "il"))
 #: A Latin spelling is matched by its consonant skeleton only when the skeleton is this long.
@@ -248,7 +253,7 @@ def _consonants(word: str) -> str:
     """One word's share of a skeleton: its consonants (q as k, no final "ah" h); "" for an article."""
     if word in _ARTICLES:
         return ""
-    spelled = word.replace("q", "k")
+    spelled = re.sub(r"iy(?=[aeiou])", "i", word.replace("q", "k"))  # Awliya / Awlia, Thaniya / Thania
     if len(spelled) > 2 and spelled.endswith("h") and spelled[-2] in "aeiou":
         spelled = spelled[:-1]  # Thaniyah / Thaniya
     return "".join(char for char in spelled if char.isascii() and char.isalpha() and char not in "aeiou")
@@ -395,6 +400,8 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
     for hit in group_hits:
         group = groups.group(hit.concept)
         if group is None or _is_hashtag(text, spaces, hit.start):
+            continue
+        if hit.first > 0 and tokens[hit.first - 1].norm in _GOD:
             continue
         sentence = tokens[hit.first].sentence
         claimed = False

@@ -155,6 +155,13 @@ _DISMISSED = re.compile(
     r"(?:defused|removed|rendered\s+safe))\b|(?<![\u0621-\u064a])(?:لا\s+صحه|نفت\s+(?:خليه\s+الاعلام\s+الامني|"
     r"القياده|الشرطه|الوزاره)|تم\s+تفكيك|فككت)(?![\u0621-\u064a])"
 )
+#: What a list line may report an attack on instead of a convoy: a pipeline, a private car, a drone
+#: shot down, a pylon.
+_OTHER_OBJECT = re.compile(
+    r"\b(?:pipelines?|suvs?|private\s+(?:car|vehicle)s?|civilian\s+(?:car|vehicle)s?|shot\s+down|pylons?|"
+    r"power\s+lines?|c-ram)\b|(?<![\u0621-\u064a])(?:ال)?(?:انبوب|خط\s+(?:ال)?نفط|سياره\s+(?:ال)?مدنيه|"
+    r"سياره\s+(?:ال)?خاصه|اسقاط|برج)(?![\u0621-\u064a])"
+)
 #: A colon right after a name: "١. بلد: عبوة ناسفة ..." labels a list line with its place.
 _LABEL_AFTER = re.compile(r"\s*:")
 _OF_PLACES = _norms(
@@ -311,6 +318,12 @@ _CONVOY_WORD = re.compile(r"(?<![^\W\d_])(?:[وفبل]?(?:ال|لل)?)(?:" + "|"
 _PLURAL_CONVOYS = re.compile(
     r"\b(?:convoys|attacks|and\s+another|another\s+one)\b|(?<![\u0621-\u064a])[وب]?(?:ال)?(?:ارتال|قوافل|هجمات)|"
     r"(?<![\u0621-\u064a])و(?:ال)?اخري?(?![\u0621-\u064a])"  # "... في الزبير، وآخر في أبي الخصيب"
+)
+#: A clause that tells what came after the report's first attack ("تلتها", "followed by", "ثم").
+_SEQUEL = re.compile(
+    r"\b(?:followed\s+by|then|after\s+which|later)\b|"
+    r"(?<![\u0621-\u064a])(?:[وف]?(?:تلته|تلتها|تلاه|تلاها|تبعته|تبعتها|اعقبته|اعقبتها|ثم|بعدها|لاحقا|وبعد\s+"
+    r"(?:ساعه|ساعتين|ساعات|دقائق|قليل)))(?![\u0621-\u064a])"
 )
 #: A sentence that adds one more attack to the report's first ("In another attack", "وفي هجوم آخر",
 #: "كما استُهدف رتل ثالث", "A second convoy was hit").
@@ -633,6 +646,10 @@ class _Extraction:
         before = self._norm(first - 1) if self._same_sentence(first, first - 1) else ""
         before2 = self._norm(first - 2) if self._same_sentence(first, first - 2) else ""
         before3 = self._norm(first - 3) if self._same_sentence(first, first - 3) else ""
+        if before in ("al", "el"):
+            # "near al-Rumaitha" where the name is listed without its article
+            before4 = self._norm(first - 4) if self._same_sentence(first, first - 4) else ""
+            before, before2, before3 = before2, before3, before4
         if before == "the":
             # "near the Kharab al-Jir airstrip", "in the Rmelan countryside"
             before4 = self._norm(first - 4) if self._same_sentence(first, first - 4) else ""
@@ -1164,9 +1181,19 @@ class _Extraction:
             )
             # "Thu – reported IED at Latifiya: DENIED, not counted", "device rendered safe by EOD"
             dismissed = bool(_DISMISSED.search(item_text))
+            # "(2) IED vs a private SUV", "| Kirkuk-Baiji pipeline | IED |", "security forces defused an
+            # IED": beside lines that report attacks on convoys, an attack on no convoy is other news
+            other_target = (
+                attack
+                and not convoy
+                and reported
+                and not _ANOTHER_ONE.search(item_text)
+                and bool(_OTHER_OBJECT.search(item_text) or _DEFUSED.search(item_text))
+            )
             if (
                 (convoy and not attack and not headed)
                 or (attack and not convoy and base)
+                or other_target
                 or other_news
                 or dismissed
             ):
@@ -1251,6 +1278,9 @@ class _Extraction:
         chosen = [firsts[0][1]]
         used = {firsts[0][0]}
         for sentence, group in firsts[1:]:
+            if sentence in used and self._sequel_clause(chosen[-1], group):
+                chosen.append(group)  # "عبوة ... في البطحاء، تلتها عبوة ثانية برتل آخر قرب سوق الشيوخ"
+                continue
             if sentence in used or self.attack_sentences.get(sentence, 0) < 1:
                 continue
             text = self._sentence_text(sentence)
@@ -1259,6 +1289,16 @@ class _Extraction:
             chosen.append(group)
             used.add(sentence)
         return chosen if len(chosen) >= 2 else None
+
+    def _sequel_clause(self, previous: list[Mention], group: list[Mention]) -> bool:
+        """Whether the words between one attack's place and the next place in its sentence add
+        another attack that followed it ("..., followed by a second IED on another convoy near X")."""
+        start = max(m.end for m in previous)
+        end = min(m.start for m in group)
+        if end <= start:
+            return False
+        text = self._folded_text(start, end)
+        return bool(_SEQUEL.search(text) and _ANOTHER.search(text)) and not _DEFUSED.search(text)
 
     def _sentences(self) -> list[int]:
         return sorted(set(self.sentence_numbers))

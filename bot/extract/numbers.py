@@ -222,6 +222,7 @@ _EN_ZERO_BOTH = re.compile(
     r"(?:were\s+|was\s+|are\s+|is\s+)?(?:given|mentioned|stated|specified|disclosed|available|known\s+yet))\b)|"
     r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage)\b|"
+    r"\bwithout\s+(?:anyone|any\s+one|anybody)\s+(?:being\s+)?(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:unharmed|unhurt|uninjured|unscathed)\b|"
     r"\b(?:casualties|injuries)\s*[:\-]\s*(?:none|nil|no|zero|0)\b|"
     r"(?:الخسائر|الاصابات)(?:\s+البشريه)?\s*[:\-]\s*(?:لا|لا\s+توجد|لا\s+يوجد|دون|صفر|0)(?![\u0621-\u064a])"
@@ -246,6 +247,7 @@ _AR_INFO = re.compile(
 _AR_NOBODY = re.compile(
     r"(?<![\u0621-\u064a])[وف]?(?:محد|محدا|ماكو\s+احد|ما\s+احد|لا\s+احد|ولا\s+احد|لم\s+يصب\s+احد|لم\s+يتاذ\s+احد)"
     r"(?:\s+(?:من\s+)?[\u0621-\u064a]+)?\s*(?:تاذي|تاذا|انصاب|اصيب|تصوب|يتاذي|جرح|انجرح|مات|قتل|باذي)"
+    r"|(?<![\u0621-\u064a])[وف]?(?:لم\s+يصب|(?:ب?دون|من\s+دون)\s+ان\s+يصاب)\s+احد(?![\u0621-\u064a])"
     r"|(?<![\u0621-\u064a])[وف]?ماكو\s+(?:اصابات|ضحايا|خسائر)"
     r"|(?:طلعو|طلعوا|خرجو|خرجوا|نجو|نجوا)\s+سالمين|(?:كلهم|جميعهم)\s+سالمين"
 )
@@ -535,6 +537,14 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
     return total if found else None
 
 
+def _negated_verb(tokens: list[_Tok], index: int) -> bool:
+    """Whether a casualty word is negated right before it: "لم يصب", "دون أن يصاب"."""
+    before = tokens[index - 1].text if index > 0 else ""
+    if before in _AR_NEGATORS:
+        return True
+    return before == "ان" and index > 1 and tokens[index - 2].text in _AR_NEGATORS
+
+
 def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
     killed: int | None = None
     injured: int | None = None
@@ -544,6 +554,8 @@ def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
         is_hurt = not is_kill and bool(_AR_HURT.match(token.text))
         if not (is_kill or is_hurt):
             continue
+        if _negated_verb(tokens, index):
+            continue  # "دون أن يصاب أحد", "لم يُصب أحد": nobody, not one
         figure = _arabic_figure(tokens, index)
         if figure is None:
             continue

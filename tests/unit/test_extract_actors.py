@@ -203,3 +203,35 @@ def test_the_islamic_states_iraq_province_in_english_is_the_islamic_state(
     """ "IS (Wilayat Iraq) claims ..." is an Islamic State claim."""
     text = "IS (Wilayat Iraq) claims an ambush on an army convoy near Tarmiyah."
     assert claimed(text, groups, matcher) == ["Islamic State"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Statement of Saraya Awlia al-Dam: our fighters hit a supply convoy", ["Saraya Awliya al-Dam"]),
+        ("ها هم أبطال أصحاب الكهف يواصلون، فقد استهدف مجاهدونا رتلاً للاحتلال", ["Ashab al-Kahf"]),
+        ("استهدف مجاهدونا رتلاً للاحتلال بعبوة ناسفة، والله قاصم الجبارين.", []),
+        ("استهدف أبطالنا رتلاً للاحتلال، إن الله قاصم الجبارين", []),
+    ],
+)
+def test_first_person_claims_and_epithets_of_god(
+    text: str, expected: list[str], groups: Groups, matcher: Matcher
+) -> None:
+    """'our mujahideen' claims for the group named near it; 'God, breaker of tyrants' names no group."""
+    assert claimed(text, groups, matcher) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "concept"),
+    [
+        ("Saraya Awlea al-Damm claims an IED on a convoy.", "group:Saraya Awliya al-Dam"),
+        ("Thawrat al-Ishrin al-Thania claims the attack.", "group:Saraya Thawrat al-Ishreen al-Thaniya"),
+    ],
+)
+def test_an_iy_before_a_vowel_is_spelled_either_way(
+    text: str, concept: str, groups: Groups, matcher: Matcher
+) -> None:
+    """ "Awlia"/"Awliya" and "Thania"/"Thaniya" share a skeleton: a y after i before a vowel may go."""
+    doc = tokenise(text)
+    hits = transliterated_hits(doc, matcher.scan(doc), groups)
+    assert [hit.concept for hit in hits] == [concept]

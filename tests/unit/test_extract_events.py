@@ -814,3 +814,104 @@ def test_a_list_line_naming_no_weapon_takes_only_the_lists_own_words(
     text = "حصيلة اليوم:\n١- استهداف رتل في الكوت\n٢- استهداف رتل في الحلة\nوكلاهما بعبوة ناسفة."
     events = extract(text, extractor, matcher)
     assert [event.attack_type for event in events] == ["ied", "ied"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("أحرق مجهولون شاحنتين من رتل قرب ساحة النسور في بغداد", [("IQ-BG", "Nisour Square")]),
+        ("استهداف رتل بعبوة على طريق العمارة - البصرة قرب ناحية السلام", [("IQ-MA", "Al-Salam")]),
+        ("An IED hit a supply convoy on the Diwaniyah highway near Hamzah.", [("IQ-QA", "Hamzah")]),
+        ("Hamzah, a driver, said a convoy was hit in Samawah.", [("IQ-MU", "Samawah")]),
+        ("استهداف رتل بعبوة عند الكيلو ٢٠ من طريق المثنى السريع", [("IQ-MU", "Muthanna highway")]),
+        ("استهداف رتل على طريق المثنى السريع قرب قضاء الرميثة", [("IQ-MU", "Rumaythah")]),
+    ],
+)
+def test_squares_nahiyas_and_a_bare_hamzah(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """A named square or nahiya beats its city or road; a governorate's highway; bare Hamzah needs a cue."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Two incidents today:\n(1) IED vs a supply convoy on the road west of Hillah.\n"
+            "(2) IED vs a private SUV in Kut, driver hurt.",
+            [("IQ-BB", "Hillah")],
+        ),
+        (
+            "Roads today\n- Hit: an IED struck a supply convoy near the bridge.\n"
+            "- Kut: police defused an IED at the main gate.",
+            [("IQ-AN", "Hit")],
+        ),
+        (
+            "| 3 May | Balad | IED vs supply convoy, 2 trucks burned |\n"
+            "| 4 May | Kirkuk–Baiji pipeline | IED, fire |",
+            [("IQ-SD", "Balad")],
+        ),
+        (
+            "حصيلة اليوم:\n- الديوانية: عبوة تستهدف رتلاً قرب عفك.\n"
+            "- كركوك: عبوة تستهدف أنبوب النفط قرب الدبس.",
+            [("IQ-QA", "Afak")],
+        ),
+        (
+            "Round-up:\n- Sat – IED, Yusufiyah, no damage\n- Sun – two trucks torched near Musayyib",
+            [("IQ-BG", "Yusufiyah"), ("IQ-BB", "Musayyib")],
+        ),
+    ],
+)
+def test_list_lines_about_other_targets(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """Beside lines on convoys, a line on a pipeline or car attacked, or a bomb defused, is no event."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "عبوة ناسفة تستهدف رتلاً في منطقة البطحاء، تلتها عبوة ثانية انفجرت برتل آخر قرب سوق الشيوخ.",
+            [("IQ-DQ", "Batha"), ("IQ-DQ", "Suq al-Shuyukh")],
+        ),
+        (
+            "An IED hit a supply convoy near Batha, followed by a second IED on another convoy "
+            "near Suq al-Shuyukh.",
+            [("IQ-DQ", "Batha"), ("IQ-DQ", "Suq al-Shuyukh")],
+        ),
+        (
+            "استهدفت عبوة رتلاً في البطحاء، وبعد ساعات انفجرت عبوة ثانية برتل آخر قرب سوق الشيوخ.",
+            [("IQ-DQ", "Batha"), ("IQ-DQ", "Suq al-Shuyukh")],
+        ),
+        (
+            "An IED hit a supply convoy near Batha, then police defused a second IED near Suq al-Shuyukh.",
+            [("IQ-DQ", "Batha")],
+        ),
+    ],
+)
+def test_a_second_attack_in_a_sequel_clause(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """'..., followed by a second IED on another convoy near X' adds an attack; a defused one does not."""
+    assert places(extract(text, extractor, matcher)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Correction: the IED hit the supply convoy near al-Rumaitha in Muthanna, "
+            "not in Nasiriyah as first said.",
+            [("IQ-MU", "Rumaythah")],
+        ),
+        ("An IED hit a convoy near el-Rumaitha, on the road from Nasiriyah.", [("IQ-MU", "Rumaythah")]),
+    ],
+)
+def test_a_cue_before_an_unlisted_article(
+    text: str, expected: list[tuple[str, str | None]], extractor: Extractor, matcher: Matcher
+) -> None:
+    """'near al-X' cues X when the name is listed without its article; a corrected place gives way."""
+    assert places(extract(text, extractor, matcher)) == expected

@@ -218,3 +218,21 @@ def test_tolls_the_wounded_who_died_and_datelines(text: str, killed: int | None,
     """'death toll rose to N' is N killed; the wounded who died are not injured; a dateline counts no one."""
     found = find_casualties(text)
     assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("انفجرت العبوة بالشاحنة الأولى ولم يصب أحد من السائقين بأذى.", 0, 0),
+        ("احترقت عجلة، ولم يصب أحد.", 0, 0),
+        ("قتل سائق ولم يصب أحد من المرافقين.", 1, 0),
+        ("لم يصب أحدهم الهدف.", None, None),
+        ("انفجرت العبوة دون أن يصاب أحد من السائقين.", 0, 0),
+        ("قتل سائق من دون أن يصاب أحد من المرافقين.", 1, 0),
+        ("The bomb went off beside the trucks without anyone being hurt.", 0, 0),
+    ],
+)
+def test_nobody_was_hit(text: str, killed: int | None, injured: int | None) -> None:
+    """'لم يصب أحد' / 'دون أن يصاب أحد' (nobody was hit) is no casualties, not one; stated tolls count."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
