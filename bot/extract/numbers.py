@@ -21,7 +21,7 @@ MAX_FIGURE = 500
 
 _TOKEN = re.compile(r"\d+(?:,\d{3})*|[a-z]+(?:'[a-z]+)?|[\u0621-\u064a]+|[^\s\w]|\n", re.UNICODE)
 
-_EN_NUMBERS = {
+EN_NUMBERS = {
     "one": 1,
     "two": 2,
     "three": 3,
@@ -275,8 +275,8 @@ def _tokens(text: str) -> list[_Tok]:
 def _number(word: str) -> int | None:
     if word.isdigit() or re.fullmatch(r"\d+(?:,\d{3})+", word):
         return int(word.replace(",", ""))
-    if word in _EN_NUMBERS:
-        return _EN_NUMBERS[word]
+    if word in EN_NUMBERS:
+        return EN_NUMBERS[word]
     bare = re.sub(r"^[وب]", "", word) if word not in AR_NUMBERS else word
     return AR_NUMBERS.get(bare)
 
@@ -419,10 +419,34 @@ def _died_later(tokens: list[_Tok], index: int) -> bool:
     return False
 
 
-def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
+@dataclass(slots=True)
+class _Tally:
+    """The highest killed and injured figures of one language's pass, and absurd ones seen."""
+
     killed: int | None = None
     injured: int | None = None
-    vague_killed = vague_injured = False
+    vague_killed: bool = False
+    vague_injured: bool = False
+
+    def add(self, figure: int, *, kill: bool) -> None:
+        """Count a figure for the dead (``kill``) or the hurt; one out of range is only noted."""
+        if figure < 0 or figure > MAX_FIGURE:
+            if kill:
+                self.vague_killed = True
+            else:
+                self.vague_injured = True
+        elif kill:
+            self.killed = max(self.killed or 0, figure)
+        else:
+            self.injured = max(self.injured or 0, figure)
+
+    def result(self) -> tuple[int | None, int | None, bool, bool]:
+        """(killed, injured, an absurd killed figure seen, an absurd injured figure seen)."""
+        return self.killed, self.injured, self.vague_killed, self.vague_injured
+
+
+def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
+    tally = _Tally()
     last_trigger = -1
     clause_start = -1
     for index, token in enumerate(tokens):
@@ -438,7 +462,7 @@ def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
         if is_kill and token.text in ("death", "deaths"):
             toll = _en_toll(tokens, index)
             if toll is not None:
-                killed = max(killed or 0, toll)
+                tally.killed = max(tally.killed or 0, toll)
                 last_trigger = index
                 continue
         if is_hurt and _died_later(tokens, index):
@@ -457,19 +481,9 @@ def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
         if figure is None:
             figure = _en_figure_before(tokens, index, max(clause_start, last_trigger))
         last_trigger = index
-        if figure is None:
-            continue
-        if figure < 0 or figure > MAX_FIGURE:
-            if is_kill:
-                vague_killed = True
-            else:
-                vague_injured = True
-            continue
-        if is_kill:
-            killed = max(killed or 0, figure)
-        else:
-            injured = max(injured or 0, figure)
-    return killed, injured, vague_killed, vague_injured
+        if figure is not None:
+            tally.add(figure, kill=is_kill)
+    return tally.result()
 
 
 def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
@@ -546,9 +560,7 @@ def _negated_verb(tokens: list[_Tok], index: int) -> bool:
 
 
 def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
-    killed: int | None = None
-    injured: int | None = None
-    vague_killed = vague_injured = False
+    tally = _Tally()
     for index, token in enumerate(tokens):
         is_kill = bool(_AR_KILL.match(token.text))
         is_hurt = not is_kill and bool(_AR_HURT.match(token.text))
@@ -557,17 +569,9 @@ def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
         if _negated_verb(tokens, index):
             continue  # "دون أن يصاب أحد", "لم يُصب أحد": nobody, not one
         figure = _arabic_figure(tokens, index)
-        if figure is None:
-            continue
-        if figure < 0 or figure > MAX_FIGURE:
-            vague_killed |= is_kill
-            vague_injured |= is_hurt
-            continue
-        if is_kill:
-            killed = max(killed or 0, figure)
-        else:
-            injured = max(injured or 0, figure)
-    return killed, injured, vague_killed, vague_injured
+        if figure is not None:
+            tally.add(figure, kill=is_kill)
+    return tally.result()
 
 
 def _sentences(text: str) -> list[str]:

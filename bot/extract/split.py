@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.extract.folding import fold
-from bot.extract.numbers import AR_NUMBERS
+from bot.extract.numbers import AR_NUMBERS, EN_NUMBERS
 from bot.extract.spans import Overlaps, search_before
 
 _LINE_ITEM = re.compile(
@@ -83,18 +83,8 @@ NOT_LIST_LETTERS = 16
 #: ``_AR_DATE_AFTER`` matched from a position inside the text (``^`` would fail there).
 _AR_DATE_AFTER_AT = re.compile(_AR_DATE_AFTER.pattern.removeprefix("^"))
 
-_EN_COUNT = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "both": 2,
-}
+#: English count words of a multi-attack post ("two IEDs"): the casualty reader's, two to ten.
+_EN_COUNT = {word: value for word, value in EN_NUMBERS.items() if 2 <= value <= 10} | {"both": 2}
 #: Counted attacks ("ثلاث هجمات"): the number words of the casualty reader, two to seven.
 _AR_COUNT = {word: n for word, n in AR_NUMBERS.items() if 2 <= n <= 7}
 _COUNT_EN = re.compile(

@@ -103,11 +103,10 @@ def session_for(settings: Settings) -> tuple[Any, Path | None]:
 
 
 @contextlib.asynccontextmanager
-async def open_client(
-    settings: Settings, *, factory: ClientFactory | None = None, require_login: bool = True
+async def _connected(
+    settings: Settings, session: Any, path: Path | None, factory: ClientFactory | None
 ) -> AsyncIterator[TelegramClient]:
-    """A connected, authorised client for the configured session; the lock is held while open."""
-    session, path = session_for(settings)
+    """A connected client on ``session``, the session file's lock held; disconnected after."""
     lock = SessionLock(path) if path is not None else None
     if lock is not None:
         lock.acquire()
@@ -118,17 +117,27 @@ async def open_client(
         except (OSError, ConnectionError) as error:
             raise ConvoywatchError(f"cannot connect to Telegram: {error}") from error
         try:
-            if require_login and not await client.is_user_authorized():
-                raise NotLoggedInError(
-                    "the Telegram session is not logged in: run `convoywatch login` first"
-                    + (f" (session file {path})" if path else " (the StringSession secret is not valid)")
-                )
             yield client
         finally:
             await client.disconnect()
     finally:
         if lock is not None:
             lock.release()
+
+
+@contextlib.asynccontextmanager
+async def open_client(
+    settings: Settings, *, factory: ClientFactory | None = None, require_login: bool = True
+) -> AsyncIterator[TelegramClient]:
+    """A connected, authorised client for the configured session; the lock is held while open."""
+    session, path = session_for(settings)
+    async with _connected(settings, session, path, factory) as client:
+        if require_login and not await client.is_user_authorized():
+            raise NotLoggedInError(
+                "the Telegram session is not logged in: run `convoywatch login` first"
+                + (f" (session file {path})" if path else " (the StringSession secret is not valid)")
+            )
+        yield client
 
 
 async def login(
@@ -147,48 +156,32 @@ async def login(
     use_string = print_string or settings.session is not None
     session: Any = StringSession() if use_string else session_for(settings)[0]
     path = None if use_string else session_for(settings)[1]
-    lock = SessionLock(path) if path is not None else None
-    if lock is not None:
-        lock.acquire()
-    try:
-        client = (factory or make_client)(settings, session)
-        try:
-            await client.connect()
-        except (OSError, ConnectionError) as error:
-            raise ConvoywatchError(f"cannot connect to Telegram: {error}") from error
-        try:
-            if not await client.is_user_authorized():
-                phone = prompt("Phone number (international format, e.g. +964...): ").strip()
-                await client.send_code_request(phone)
-                code = prompt("Login code Telegram sent you: ").strip()
+    async with _connected(settings, session, path, factory) as client:
+        if not await client.is_user_authorized():
+            phone = prompt("Phone number (international format, e.g. +964...): ").strip()
+            await client.send_code_request(phone)
+            code = prompt("Login code Telegram sent you: ").strip()
+            try:
+                await client.sign_in(phone=phone, code=code)
+            except errors.SessionPasswordNeededError:
                 try:
-                    await client.sign_in(phone=phone, code=code)
-                except errors.SessionPasswordNeededError:
-                    try:
-                        await client.sign_in(password=secret_prompt("Two-step verification password: "))
-                    except errors.PasswordHashInvalidError as error:
-                        raise ConvoywatchError(
-                            "the two-step verification password is not valid; run `convoywatch login` again"
-                        ) from error
-                except errors.PhoneCodeInvalidError as error:
+                    await client.sign_in(password=secret_prompt("Two-step verification password: "))
+                except errors.PasswordHashInvalidError as error:
                     raise ConvoywatchError(
-                        "the login code is not valid; run `convoywatch login` again"
+                        "the two-step verification password is not valid; run `convoywatch login` again"
                     ) from error
-            me = await client.get_me()
-            name = getattr(me, "username", None) or getattr(me, "first_name", None) or "?"
-            log.info("telegram.logged_in", user=name)
-            if use_string:
-                string = StringSession.save(client.session)
-                out.write(
-                    "Logged in. Keep this StringSession secret; set it as CONVOYWATCH_SESSION:\n"
-                    + string
-                    + "\n"
-                )
-                return str(string)
-            out.write(f"Logged in as {name}; session saved to {path}\n")
-            return None
-        finally:
-            await client.disconnect()
-    finally:
-        if lock is not None:
-            lock.release()
+            except errors.PhoneCodeInvalidError as error:
+                raise ConvoywatchError(
+                    "the login code is not valid; run `convoywatch login` again"
+                ) from error
+        me = await client.get_me()
+        name = getattr(me, "username", None) or getattr(me, "first_name", None) or "?"
+        log.info("telegram.logged_in", user=name)
+        if use_string:
+            string = StringSession.save(client.session)
+            out.write(
+                "Logged in. Keep this StringSession secret; set it as CONVOYWATCH_SESSION:\n" + string + "\n"
+            )
+            return str(string)
+        out.write(f"Logged in as {name}; session saved to {path}\n")
+        return None
