@@ -500,7 +500,6 @@ class Matcher:
         self._keys = keys
         self._memo_key = f"canonical:{id(self)}"
         self._regex_key = f"regex:{id(self)}"
-        self._screens: dict[frozenset[str], ahocorasick.Automaton | None] = {}
         self._values = values
         self._found_key = f"found:{id(self)}"
         #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; regex concepts
@@ -527,55 +526,6 @@ class Matcher:
         stream = " " + " ".join(filter(None, map(self._chunks.__getitem__, doc.parts))) + " "
         memo[self._memo_key] = stream
         return stream
-
-    def finds(self, doc: Document, concepts: frozenset[str]) -> bool:
-        """Whether any plain term of these concepts occurs (cheap: no hits are built).
-
-        A screen before ``scan``: a post with none of a rule set's relevance triggers cannot
-        be relevant, so its hits are never needed. Regex terms are not screened (True).
-        """
-        if any(regex.entry.concept in concepts for regex in self._regexes):
-            return True
-        screen = self._screens.get(concepts, False)
-        if screen is False:
-            screen = self._screens[concepts] = self._screen(concepts)
-        if screen is None or not doc.parts:
-            return False
-        only_exact = False
-        for _end, tolerant in screen.iter(self.canonical(doc)):
-            if tolerant:
-                return True
-            only_exact = True  # an exact term's key: its words must be checked by a full scan
-        return only_exact and any(hit.concept in concepts for hit in self.scan(doc))
-
-    def presence(self, doc: Document, concepts: tuple[str, ...]) -> tuple[int, int]:
-        """Which of ``concepts`` occur, as bit masks (bit i for ``concepts[i]``): (certain, possible).
-
-        The automaton's matches of these concepts' keys, no hits built. *certain*: a
-        tolerant term of the concept occurs; *possible*: certain, or an exact term's key
-        occurs (its words are only confirmed by ``scan``), or the concept has regex terms
-        (not screened). So every concept of ``scan(doc)`` is in *possible*, and every
-        concept in *certain* is in ``scan(doc)``.
-        """
-        screen = self._presence.get(concepts)
-        if screen is None:
-            screen = self._presence[concepts] = self._presence_screen(concepts)
-        masks, possible = screen
-        if not doc.parts:
-            return 0, 0
-        certain = 0
-        for sure, maybe in self._key_presence(doc, masks)[0].values():
-            certain |= sure
-            possible |= maybe
-        return certain, possible
-
-    def presence_by_sentence(self, doc: Document, concepts: tuple[str, ...]) -> list[tuple[int, int]]:
-        """``presence`` per sentence: (certain, possible) masks of each sentence with a match.
-
-        Sentences are those of ``scan``'s hits (a hit never spans a sentence end); concepts
-        with regex terms are possible in every sentence.
-        """
-        return self.presence_map(doc, concepts).sentences
 
     def presence_map(self, doc: Document, concepts: tuple[str, ...], *, regexes: bool = False) -> Presence:
         """Where ``concepts`` occur: per sentence, and per token (one automaton pass, no hits).
@@ -686,17 +636,6 @@ class Matcher:
             if maybe:
                 masks[id(bucket)] = (sure, maybe)
         return masks, regex_bits
-
-    def _screen(self, concepts: frozenset[str]) -> ahocorasick.Automaton | None:
-        automaton = ahocorasick.Automaton()
-        for pattern, bucket in self._keys.items():
-            chosen = [key for key in bucket if key.concept in concepts]
-            if chosen:
-                automaton.add_word(pattern, not all(key.exact for key in chosen))
-        if not len(automaton):
-            return None
-        automaton.make_automaton()
-        return automaton
 
     def scan(self, doc: Document) -> list[Hit]:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""

@@ -197,32 +197,39 @@ def test_presence_brackets_the_concepts_of_the_scan(text: str) -> None:
     doc = tokenise(text)
     hits = _PRESENCE_MATCHER.scan(doc)
     found = _mask({hit.concept for hit in hits})
-    certain, possible = _PRESENCE_MATCHER.presence(tokenise(text), _PRESENCE_CONCEPTS)
+    sentences = _PRESENCE_MATCHER.presence_map(tokenise(text), _PRESENCE_CONCEPTS).sentences
+    certain, possible = _union(sentences)
     assert certain & found == certain
     assert found & possible == found
     by_sentence: dict[int, set[str]] = {}
     for hit in hits:
         by_sentence.setdefault(doc.sentence_key(hit.first), set()).add(hit.concept)
-    sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise(text), _PRESENCE_CONCEPTS)
     for concepts in by_sentence.values():
         here = _mask(concepts)
         assert any(sure & here == sure and here & maybe == here for sure, maybe in sentences), concepts
 
 
+def _union(sentences: list[tuple[int, int]]) -> tuple[int, int]:
+    certain = possible = 0
+    for sure, maybe in sentences:
+        certain |= sure
+        possible |= maybe
+    return certain, possible
+
+
 def test_presence_of_exact_and_regex_terms_is_only_possible() -> None:
-    """presence: an exact term's key and a regex concept are possible, never certain (no scan)."""
-    certain, possible = _PRESENCE_MATCHER.presence(tokenise("an IED hit a convoy"), _PRESENCE_CONCEPTS)
-    assert certain == _mask({"convoy"})
-    assert possible == _mask({"convoy", "ied", "r"})
-    assert _PRESENCE_MATCHER.presence(tokenise(""), _PRESENCE_CONCEPTS) == (0, 0)
+    """Unscanned, an exact term's key and a regex concept are possible, never certain."""
+    presence = _PRESENCE_MATCHER.presence_map(tokenise("an IED hit a convoy"), _PRESENCE_CONCEPTS)
+    assert _union(presence.sentences) == (_mask({"convoy"}), _mask({"convoy", "ied", "r"}))
+    assert _PRESENCE_MATCHER.presence_map(tokenise(""), _PRESENCE_CONCEPTS).sentences == []
 
 
 def test_presence_map_scans_regex_terms_and_places_every_match() -> None:
     """presence_map: regex concepts possible everywhere, or scanned (certain where they are)."""
-    assert _PRESENCE_MATCHER.presence_by_sentence(tokenise("weather"), _PRESENCE_CONCEPTS) == [
+    assert _PRESENCE_MATCHER.presence_map(tokenise("weather"), _PRESENCE_CONCEPTS).sentences == [
         (0, _mask({"r"}))
     ]
-    sentences = _PRESENCE_MATCHER.presence_by_sentence(tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS)
+    sentences = _PRESENCE_MATCHER.presence_map(tokenise("a convoy. an attack"), _PRESENCE_CONCEPTS).sentences
     assert (_mask({"convoy"}), _mask({"convoy", "r"})) in sentences
     assert (_mask({"attack"}), _mask({"attack", "r"})) in sentences
     scanned = _PRESENCE_MATCHER.presence_map(

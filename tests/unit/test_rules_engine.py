@@ -260,16 +260,6 @@ def test_screen_never_changes_the_verdict(text: str) -> None:
     assert _SHIPPED.classify_doc(tokenise(text))[0] == _SHIPPED.evaluate(doc, _SHIPPED.matcher.scan(doc))
 
 
-def test_finds_with_exact_terms() -> None:
-    """The screen confirms exact terms by their real words (IEDs is not the exact IED)."""
-    matcher = Matcher([TermEntry("a", "IED", exact=True), TermEntry("b", "IED"), TermEntry("c", "convoy")])
-    assert matcher.finds(tokenise("an IED"), frozenset({"a"}))
-    assert not matcher.finds(tokenise("two IEDs"), frozenset({"a"}))
-    assert matcher.finds(tokenise("two IEDs"), frozenset({"b"}))
-    assert not matcher.finds(tokenise("a convoy"), frozenset({"a", "b"}))
-    assert not matcher.finds(tokenise("a convoy"), frozenset({"nothing"}))
-
-
 def _same_result(ruleset: RuleSet, text: str) -> None:
     doc = tokenise(text)
     hits = ruleset.matcher.scan(doc)
