@@ -29,11 +29,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import product
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import ahocorasick
 
+from bot.rules.accel import RegexGate, hyperscan
 from bot.rules.text import LINE, MARKS, SENTENCE, Document, chunk_stream, fold_letters, tokenise
 
 __all__ = ["Hit", "Matcher", "Presence", "TermEntry", "compile_regex", "readings", "term_words"]
@@ -192,8 +193,9 @@ class Presence:
     everywhere: int = 0  # concepts with regex terms not scanned: possible in every sentence and place
 
 
-@dataclass(frozen=True, slots=True)
-class _Key:
+class _Key(NamedTuple):
+    """A term as the automaton holds it (a tuple: ``scan`` unpacks thousands per second)."""
+
     concept: str
     term: str
     words: tuple[str, ...]
@@ -292,15 +294,32 @@ def _first_literals_of(parsed: Any) -> tuple[str, ...] | None:
     op, value = items[0]
     if op is constants.LITERAL:
         return (_literal_prefix(items),)
+    if op is constants.BRANCH and len(items) == 1:  # a|b at the top: a start of each
+        starts: set[str] = set()
+        for branch in value[1]:
+            found = _first_literals_of(branch)
+            if found is None:
+                return None
+            starts.update(found)
+        return tuple(sorted(starts))
     if op is constants.SUBPATTERN and not value[1] & (re.IGNORECASE | re.VERBOSE):
-        inner = list(value[-1])
-        if len(inner) == 1 and inner[0][0] is constants.BRANCH:
-            prefixes = tuple(_literal_prefix(list(branch)) for branch in inner[0][1][1])
-        else:
-            prefixes = (_literal_prefix(inner),)
+        prefixes = _prefixes(list(value[-1]))
         if all(prefixes):
             return tuple(sorted(set(prefixes)))
     return None
+
+
+def _prefixes(items: list[tuple[Any, Any]]) -> tuple[str, ...]:
+    """Literal prefixes one of which every match of a group's items starts with.
+
+    The parser factors a shared start out of alternatives (``(بالطيران|بطيران)`` becomes
+    ``ب`` + a branch of ``الطيران`` and ``طيران``): the literals then a branch's are joined.
+    """
+    prefix = _literal_prefix(items)
+    rest = items[len(prefix) :]  # one LITERAL item per character
+    if rest and rest[0][0] is re._constants.BRANCH:  # type: ignore[attr-defined]
+        return tuple(prefix + _literal_prefix(list(branch)) for branch in rest[0][1][1])
+    return (prefix,)
 
 
 def _only_word_letters(items: list[tuple[Any, Any]]) -> bool:
@@ -438,9 +457,13 @@ class _RegexTerm:
 
 
 class Matcher:
-    """Every term of every concept compiled into one automaton; ``scan`` is one pass."""
+    """Every term of every concept compiled into one automaton; ``scan`` is one pass.
 
-    def __init__(self, entries: Iterable[TermEntry]) -> None:
+    Regex terms are searched one by one, but only those that may match the document: with
+    Hyperscan installed (``accelerate``), one ``RegexGate`` pass tells which.
+    """
+
+    def __init__(self, entries: Iterable[TermEntry], *, accelerate: bool = True) -> None:
         prepared: list[tuple[TermEntry, tuple[str, ...]]] = []
         regexes: list[_RegexTerm] = []
         for entry in entries:
@@ -496,14 +519,26 @@ class Matcher:
         self._empty = not keys
         self._exact = any(key.exact for bucket in keys.values() for key in bucket)
         self._regexes = tuple(regexes)
+        self._gate = (
+            RegexGate([fold_letters(regex.entry.term) for regex in regexes])
+            if accelerate and regexes and hyperscan is not None
+            else None
+        )
+        self._candidates_key = f"regex-candidates:{id(self)}"
         self.size = len(prepared) + len(regexes)
         self._keys = keys
         self._memo_key = f"canonical:{id(self)}"
         self._regex_key = f"regex:{id(self)}"
         self._values = values
+        self._longest = {
+            id(bucket): sizes
+            for _length, bucket in values
+            if (sizes := tuple(sorted({key.size for key in bucket if key.size > 1})))
+        }
         self._found_key = f"found:{id(self)}"
-        #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; regex concepts
-        self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], int]] = {}
+        self._located_key = f"located:{id(self)}"
+        #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; each regex term's bit
+        self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], tuple[int, ...]]] = {}
 
     def _canonical_word(self, token: str) -> str:
         """The vocabulary word a token stands for (the longest reading), or the token itself."""
@@ -532,25 +567,29 @@ class Matcher:
 
         ``positions`` holds ``(first token, certain, possible)`` for every match of a key,
         ascending: the first token a hit of that key would have. Concepts with regex terms
-        are possible everywhere (``everywhere``) unless ``regexes``: then those terms are
-        scanned (their hits are real, so certain where they are; ``scan`` reuses them).
+        that may match (all, or those the gate lets through) are possible everywhere
+        (``everywhere``) unless ``regexes``: then those terms are scanned (their hits are
+        real, so certain where they are; ``scan`` reuses them).
         """
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
-        masks, regex_bits = screen
+        masks, term_bits = screen
+        regex_bits = 0
+        if any(term_bits):
+            for number in self._regex_candidates(doc):
+                regex_bits |= term_bits[number]
         everywhere = 0 if regexes else regex_bits
         if not doc.parts:
             return Presence([], [], everywhere)
         memo = doc.memo
         memo_key = f"presence:{id(self)}:{hash(concepts)}"
         cached = memo.get(memo_key)  # the automaton's part, when asked again with regexes
-        if isinstance(cached, tuple):
-            sentences, positions = dict(cached[0]), list(cached[1])
-        else:
-            sentences, positions = self._key_presence(doc, masks)
-            memo[memo_key] = (dict(sentences), list(positions))
+        if not isinstance(cached, tuple):
+            cached = memo[memo_key] = self._key_presence(doc, masks)
+        sentences, positions = cached
         if regex_bits and regexes:
+            sentences, positions = dict(sentences), list(positions)  # the memo stays as it is
             bit = {concept: 1 << number for number, concept in enumerate(concepts)}
             keys = doc.sentence_keys
             extra = False
@@ -580,22 +619,39 @@ class Matcher:
         positions: list[tuple[int, int, int]] = []
         if not masks:
             return sentences, positions
-        stream = self.canonical(doc)
-        count = stream.count
         get = masks.get
-        previous = slot = marks = 0
-        for start, keys in self._found(doc):
+        for _slot, first, sentence, keys in self._located(doc):
             mask = get(id(keys))
             if mask is None:
                 continue
-            slot += count(" ", previous, start)  # index in doc.words (marks included)
-            marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
-            previous = start
             sure, maybe = mask
-            positions.append((slot - marks, sure, maybe))
-            known = sentences.get(marks)
-            sentences[marks] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
+            positions.append((first, sure, maybe))
+            known = sentences.get(sentence)
+            sentences[sentence] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
         return sentences, positions
+
+    def _located(self, doc: Document) -> list[tuple[int, int, int, tuple[_Key, ...]]]:
+        """Every key match as (slot in ``doc.words``, first token, sentence key, its keys), by
+        start: ``_found`` placed in the document once, for the screen and ``scan``."""
+        memo = doc.memo
+        cached = memo.get(self._located_key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        count = self.canonical(doc).count
+        keys_of = doc.sentence_keys
+        located: list[tuple[int, int, int, tuple[_Key, ...]]] = []
+        previous = slot = marks = 0
+        first = -1
+        for start, keys in self._found(doc):
+            if start != previous or first < 0:
+                slot += count(" ", previous, start)  # index in doc.words (marks included)
+                marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
+                previous = start
+                first = slot - marks
+                keys_of[first] = marks
+            located.append((slot, first, marks, keys))
+        memo[self._located_key] = located
+        return located
 
     def _found(self, doc: Document) -> list[tuple[int, tuple[_Key, ...]]]:
         """Every key match in the document's canonical stream as (start, its keys), by start.
@@ -619,12 +675,24 @@ class Matcher:
             cached = memo[self._regex_key] = self._scan_regexes(doc) if self._regexes else []
         return cached  # type: ignore[return-value]
 
-    def _presence_screen(self, concepts: tuple[str, ...]) -> tuple[dict[int, tuple[int, int]], int]:
-        """(certain, possible) masks over ``concepts`` of every key bucket, and the regex concepts."""
+    def _regex_candidates(self, doc: Document) -> list[int]:
+        """Indexes (ascending) of the regex terms that may match the document: every one
+        without the gate; with it, a superset of those that do (one Hyperscan pass)."""
+        memo = doc.memo
+        cached = memo.get(self._candidates_key)
+        if cached is None:
+            gate = self._gate
+            cached = memo[self._candidates_key] = (
+                list(range(len(self._regexes))) if gate is None else gate.candidates(" " + doc.stream + " ")
+            )
+        return cached  # type: ignore[return-value]
+
+    def _presence_screen(
+        self, concepts: tuple[str, ...]
+    ) -> tuple[dict[int, tuple[int, int]], tuple[int, ...]]:
+        """(certain, possible) masks over ``concepts`` of every key bucket, and each regex term's bit."""
         bit = {concept: 1 << number for number, concept in enumerate(concepts)}
-        regex_bits = 0
-        for regex in self._regexes:
-            regex_bits |= bit.get(regex.entry.concept, 0)
+        term_bits = tuple(bit.get(regex.entry.concept, 0) for regex in self._regexes)
         masks: dict[int, tuple[int, int]] = {}
         for _length, bucket in self._values:
             sure = maybe = 0
@@ -635,7 +703,7 @@ class Matcher:
                     sure |= mask
             if maybe:
                 masks[id(bucket)] = (sure, maybe)
-        return masks, regex_bits
+        return masks, term_bits
 
     def scan(self, doc: Document) -> list[Hit]:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""
@@ -645,46 +713,37 @@ class Matcher:
         if self._empty:
             hits.sort(key=_ORDER)
             return hits
-        stream = self.canonical(doc)
-        found = self._found(doc)
-        if not found:
+        located = self._located(doc)
+        if not located:
             hits.sort(key=_ORDER)
             return hits
-        keys_of = doc.sentence_keys
-        count = stream.count
-        located: list[tuple[int, int, tuple[_Key, ...]]] = []  # (slot, first token, keys)
-        needed: set[int] = set()
-        previous = slot = marks = 0
-        first = -1
-        for start, keys in found:
-            if start != previous or first < 0:
-                slot += count(" ", previous, start)  # index in doc.words (marks included)
-                marks += count(SENTENCE, previous, start)  # LINE is spelled SENTENCE here
-                previous = start
-                first = slot - marks
-                keys_of[first] = marks
-                needed.add(first)
-            located.append((slot, first, keys))
-            for key in keys:
-                if key.size > 1:
-                    needed.add(first + key.size - 1)
+        needed = {first for _, first, _, _ in located}
+        longest = self._longest  # id(bucket) -> the sizes (> 1) of its keys
+        for _slot, first, _sentence, keys in located:
+            sizes = longest.get(id(keys))
+            if sizes is not None:
+                for size in sizes:
+                    needed.add(first + size - 1)
         spans = doc.spans(needed)
         words = doc.words if self._exact else None
         append = hits.append
-        for slot, first, keys in located:
-            head = spans[first][0]
-            for key in keys:
-                size = key.size
-                if key.exact:
+        new = tuple.__new__  # Hit(...) without the named tuple's Python-level __new__
+        for slot, first, _sentence, keys in located:
+            head, end = spans[first]
+            for concept, term, key_words, exact, size in keys:
+                if exact:
                     assert words is not None
                     if (
-                        (words[slot] != key.words[0])
+                        (words[slot] != key_words[0])
                         if size == 1
-                        else (tuple(words[slot : slot + size]) != key.words)
+                        else (tuple(words[slot : slot + size]) != key_words)
                     ):
                         continue
-                last = first + size - 1
-                append(Hit(key.concept, key.term, first, last, head, spans[last][1]))
+                if size == 1:
+                    append(new(Hit, (concept, term, first, first, head, end)))
+                else:
+                    last = first + size - 1
+                    append(new(Hit, (concept, term, first, last, head, spans[last][1])))
         hits.sort(key=_ORDER)
         return hits
 
@@ -694,7 +753,9 @@ class Matcher:
         count = stream.count
         keys_of = doc.sentence_keys
         hits: list[Hit] = []
-        for regex in self._regexes:
+        regexes = self._regexes
+        for number in self._regex_candidates(doc):
+            regex = regexes[number]
             previous = slot = marks = 0  # running counts (matches come in order): linear
             for start, end in regex.spans(stream):
                 if start == end or stream[start] in MARKS or stream[end - 1] in MARKS:
@@ -753,5 +814,5 @@ class _ChunkCache(dict[str, str]):
         return value
 
 
-_ORDER = attrgetter("first", "last", "concept", "term")
+_ORDER = itemgetter(2, 3, 0, 1)  # Hit: first, last, concept, term
 _START = itemgetter(0)

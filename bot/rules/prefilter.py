@@ -33,7 +33,7 @@ from types import ModuleType
 
 import ahocorasick
 
-from bot.rules.matcher import TermEntry, _first_literals, _required_literal, term_words
+from bot.rules.matcher import TermEntry, _first_literals, _inner_literals, _required_literal, term_words
 from bot.rules.text import DROP, TABLE, fold_letters, normalise
 
 hyperscan: ModuleType | None
@@ -121,7 +121,9 @@ def term_keys(entry: TermEntry) -> tuple[str, ...] | None:
 
     A plain term has one (``term_key``). A regex term is matched against the normalised
     words, so a literal every match contains, inside one word, is a key: its required
-    literal, or else the word-start literals of its first group's alternatives.
+    literal, or else the word-start literals of its first group's alternatives, or else
+    (after optional proclitic letters, ``(و|ف)?(ال)?(عمليه|عمليات)``) the literals one of
+    which its first word holds.
     """
     if not entry.regex:
         key = term_key(entry)
@@ -132,11 +134,11 @@ def term_keys(entry: TermEntry) -> tuple[str, ...] | None:
         piece = max(required.split(" "), key=len)
         if len(piece) >= _MIN_REGEX_KEY and piece.isalnum():
             return (_least_ambiguous(piece),)
-    starts = _first_literals(pattern)
-    if starts is not None:
-        pieces = [start.split(" ")[0] for start in starts]
-        if all(len(piece) >= _MIN_REGEX_KEY - 1 and piece.isalnum() for piece in pieces):
-            return tuple(sorted({_least_ambiguous(piece) for piece in pieces}))
+    for literals in (_first_literals(pattern), _inner_literals(pattern)):
+        if literals is not None:
+            pieces = [literal.split(" ")[0] for literal in literals]
+            if all(len(piece) >= _MIN_REGEX_KEY - 1 and piece.isalnum() for piece in pieces):
+                return tuple(sorted({_least_ambiguous(piece) for piece in pieces}))
     return None
 
 

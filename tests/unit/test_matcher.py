@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.rules.accel import hyperscan
 from bot.rules.engine import load_ruleset
 from bot.rules.matcher import (
     Hit,
@@ -177,7 +178,7 @@ _PRESENCE_TERMS = [
     TermEntry("r", "تفجير (عبوه|لغم)", regex=True),
 ]
 _PRESENCE_CONCEPTS = ("attack", "city", "convoy", "ied", "r", "unused")
-_PRESENCE_MATCHER = Matcher(_PRESENCE_TERMS)
+_PRESENCE_MATCHER = Matcher(_PRESENCE_TERMS, accelerate=False)  # regex terms unscanned: possible anywhere
 _PRESENCE_WORDS = st.sampled_from(
     [
         *("convoy", "convoys", "IED", "IEDs", "رتل", "والرتل", "بعبوةٍ", "ناسفة", "استهدفت", "attacked"),
@@ -215,6 +216,48 @@ def _union(sentences: list[tuple[int, int]]) -> tuple[int, int]:
         certain |= sure
         possible |= maybe
     return certain, possible
+
+
+@pytest.mark.skipif(hyperscan is None, reason="hyperscan is not installed on this platform")
+def test_the_gate_narrows_unscanned_regex_concepts_to_those_that_may_match() -> None:
+    """With the Hyperscan gate, a regex concept is possible only where one of its terms may match."""
+    gated = Matcher(_PRESENCE_TERMS)
+    assert gated.presence_map(tokenise("weather"), _PRESENCE_CONCEPTS).sentences == []
+    presence = gated.presence_map(tokenise("a convoy. تفجير لغم"), _PRESENCE_CONCEPTS)
+    assert presence.everywhere == _mask({"r"})
+    assert (_mask({"convoy"}), _mask({"convoy", "r"})) in presence.sentences
+
+
+_EQUIVALENCE_TERMS = [
+    *_PRESENCE_TERMS,
+    *(entry for entry in load_ruleset(Path(__file__).resolve().parents[2] / "config" / "rules").entries),
+]
+_PLAIN = Matcher(_EQUIVALENCE_TERMS, accelerate=False)
+_GATED = Matcher(_EQUIVALENCE_TERMS)
+_EQUIVALENCE_WORDS = st.sampled_from(
+    [
+        *("if", "would", "not", "expect", "to", "2019", "2021", "in", "since", "hit", "struck", "a", "base"),
+        *("us", "ied", "convoy", "12", "attacks", "cement", "trucks", "no", "coalition", "cargo", "unknown"),
+        *("هدنه", "بالهدنه", "منذ", "اذا", "ما", "عثر", "علي", "عبوه", "استهداف", "قاعده", "رتلهم", "لا"),
+        *("يوجد", "اثر", "لهجوم", "تصاعد", "دخان", "بالطيران", "المسير", "تفجير", "لغم", ".", "\n"),
+    ]
+)
+
+
+@given(st.lists(_EQUIVALENCE_WORDS, max_size=30).map(" ".join) | st.text(max_size=60))
+@settings(max_examples=300)
+def test_the_gate_changes_no_hit_and_no_scanned_presence(text: str) -> None:
+    """Matcher with and without the regex gate: the same hits and the same scanned presence."""
+    concepts = tuple(sorted({entry.concept for entry in _EQUIVALENCE_TERMS}))
+    assert _GATED.scan(tokenise(text)) == _PLAIN.scan(tokenise(text))
+    gated = _GATED.presence_map(tokenise(text), concepts, regexes=True)
+    plain = _PLAIN.presence_map(tokenise(text), concepts, regexes=True)
+    assert (sorted(gated.sentences), gated.positions) == (sorted(plain.sentences), plain.positions)
+    unscanned = _GATED.presence_map(tokenise(text), concepts)
+    assert (
+        unscanned.everywhere & _PLAIN.presence_map(tokenise(text), concepts).everywhere
+        == unscanned.everywhere
+    )
 
 
 def test_presence_of_exact_and_regex_terms_is_only_possible() -> None:
@@ -266,9 +309,13 @@ _PATTERNS = [
     "(و|ف)?(عثر|وجد)( \\S+){0,2} (علي )?عبوه",  # optional proclitics, then literals
     "(و|ب|ل)*(هدنه|رتل)(ها|هم)?",
     "(x|y)?(ied|bomb) (hit|struck)",
+    "(و|ف)?(بالطيران المسير|بطيران مسير)",  # a shared start the parser factors out
+    "(hit|hits|hitting) (a|an) (convoy|base)",
+    "hit(?= and run)|(?<!in )hit(?! (the|a) base)",  # alternatives at the top
 ]
 _STREAM_WORDS = [
     "عثر", "وعثر", "فوجد", "وجد", "عبوه", "بالهدنه", "وللهدنه", "رتلهم", "ورتل", "xied", "ybomb",
+    "وبالطيران", "بطيران", "المسير", "مسير", "hits", "hitting", "and", "run",
 ]  # fmt: skip
 _STREAM_WORDS += [
     "if", "diff", "would", "could", "not", "expect", "expected", "to", "reach", "2019", "2021", "in", "since",
@@ -302,6 +349,11 @@ def test_regex_term_helpers() -> None:
     assert _first_literals("[0-9]+ killed") is None
     assert _first_literals("(a|b*c)") is None  # an alternative without a literal start
     assert _inner_literals("(و|ف)?(عثر|وجد) x") == ("عثر", "وجد")
+    # the parser factors a shared start out of the alternatives: joined back
+    assert _inner_literals("(و|ف)?(بالطيران المسير|بطيران مسير)") == ("بالطيران المسير", "بطيران مسير")
+    assert _first_literals("(ab|a) x") == ("a", "ab")
+    assert _first_literals("hit(?= and run)|(?<!in )hits?") == ("hit",)  # each alternative's start
+    assert _first_literals("ab|c*d") is None
     assert _inner_literals("(و|ب|ل)*رتل") == ("رتل",)
     assert _inner_literals("(a b)?x") is None  # the optional part may hold a space
     assert _inner_literals("x+y") is None  # nothing optional to skip
