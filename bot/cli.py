@@ -157,7 +157,7 @@ def _rules_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 async def cmd_rules_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.rules.check import check_rules  # noqa: PLC0415
+    from bot.rules.check import check_rules, speed_notes  # noqa: PLC0415
 
     directory = _rules_dir(args, settings)
     problems = check_rules(directory)
@@ -166,6 +166,8 @@ async def cmd_rules_check(args: argparse.Namespace, settings: Settings) -> int:
     if problems:
         print(f"{len(problems)} problem(s) in {directory}", file=sys.stderr)
         return 2
+    for note in speed_notes(directory):
+        print(note)
     print(f"rules ok ({directory})")
     return 0
 

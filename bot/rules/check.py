@@ -4,6 +4,9 @@ Kinds: unknown concept or category, empty list, duplicate term / concept / rule,
 regex, a term with no words, and rules that can never fire (a required concept that an
 exclusion of the same rule always contains, a weight that can never reach the category's
 threshold, ``within`` below 1, a value the category does not have, a zero weight).
+
+Notes (``speed_notes``) are not problems: a regex term that a relevance rule needs but the
+literal prefilter cannot look for makes every post go through the tokeniser.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from bot.errors import RuleProblem
-from bot.rules.matcher import compile_regex, term_words
+from bot.rules.matcher import TermEntry, compile_regex, term_words
+from bot.rules.prefilter import term_keys
 from bot.rules.source import PROTECTED, RuleDef, Source, TermDef, read_rules
 from bot.rules.text import fold_letters
 
-__all__ = ["check_rules", "check_source"]
+__all__ = ["check_rules", "check_source", "speed_notes"]
 
 _RELEVANT = "relevant"
 
@@ -257,3 +261,29 @@ def check_rules(directory: Path) -> list[RuleProblem]:
     source = read_rules(directory)
     problems = [*source.problems, *check_source(source)]
     return sorted(problems, key=lambda problem: (problem.file, problem.line, problem.message))
+
+
+def speed_notes(directory: Path) -> list[RuleProblem]:
+    """Regex terms of concepts a relevance rule needs that hold no literal the prefilter can
+    look for (their concept is then possible in every post: slower, never wrong)."""
+    source = read_rules(directory)
+    needed = {
+        concept
+        for rule in source.rules
+        if rule.category == _RELEVANT
+        for concept in (*rule.all_of, *rule.any_of)
+    }
+    notes = [
+        RuleProblem(
+            term.file,
+            term.line,
+            f"note: regex term {term.text!r} of {concept.name!r} (a relevance rule needs it) holds"
+            " no literal the prefilter can look for, so every post is tokenised for it; start it"
+            " with literal words or alternatives of literal words, e.g. (struck|hit) ...",
+        )
+        for concept in source.concepts
+        if concept.name in needed
+        for term in concept.terms
+        if term.regex and term_keys(TermEntry(concept.name, term.text, regex=True)) is None
+    ]
+    return sorted(notes, key=lambda note: (note.file, note.line))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import RuleError, RuleProblem
-from bot.rules.check import check_rules
+from bot.rules.check import check_rules, speed_notes
 from bot.rules.engine import load_ruleset
 
 CATEGORIES = """\
@@ -52,6 +52,11 @@ def test_good_rules_have_no_problems(tmp_path: Path) -> None:
 def test_shipped_rules_have_no_problems() -> None:
     """The rules in config/rules check clean."""
     assert check_rules(Path(__file__).parents[2] / "config" / "rules") == []
+
+
+def test_shipped_rules_leave_the_prefilter_nothing_it_cannot_screen() -> None:
+    """Every regex term a relevance rule needs holds a literal the prefilter looks for."""
+    assert speed_notes(Path(__file__).parents[2] / "config" / "rules") == []
 
 
 CASES = [

@@ -35,6 +35,21 @@ def test_rules_check_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().out.startswith("rules ok")
 
 
+def test_rules_check_notes_a_regex_term_the_prefilter_cannot_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A needed regex term without a literal key: a file:line note, and still exit 0."""
+    body = RULES.replace("convoy: [convoy]", 'convoy: [convoy, "re:[a-z]+ (column|convoy)s?"]')
+    rules = _rules(tmp_path / "rules", body)
+    assert main(["rules", "check", "--rules", str(rules)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{rules / 'rules.yaml'}:4: note: regex term '[a-z]+ (column|convoy)s?'")
+    assert out[-1].startswith("rules ok")
+    keyed = RULES.replace("convoy: [convoy]", 'convoy: [convoy, "re:(struck|hit) (a|the) convoy"]')
+    assert main(["rules", "check", "--rules", str(_rules(tmp_path / "keyed", keyed))]) == 0
+    assert capsys.readouterr().out.startswith("rules ok")
+
+
 def test_rules_check_reports_file_line_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Bad rules: one file:line: message line per problem and a non-zero exit."""
     rules = _rules(tmp_path / "rules", RULES.replace("all: [convoy, ied]", "all: [convoy, nope]"))
