@@ -73,6 +73,11 @@ _CLAIM_WORDS = frozenset(
         "مجاهدينا",
         "أبطالنا",
         "أبطال",
+        # "the mujahideen of Saraya Awliya al-Dam struck ...": a translated statement's own words
+        "mujahideen",
+        "mujahidin",
+        "mujahedeen",
+        "mujahedin",
         "نفذ",
         "نفذت",
         "تمكن",
@@ -105,6 +110,8 @@ _NEGATIONS = frozenset(
         "تنفي",
     )
 )
+#: A note in brackets ("(translated)", "[statement]") beside a heading's group name.
+_BRACKETED = re.compile(r"\([^()\n]{0,40}\)|\[[^\[\]\n]{0,40}\]")
 #: How many tokens apart a claim word and a group name may be in one sentence.
 CLAIM_WINDOW = 30
 #: "Kataib Hezbollah says its fighters hit ...", "X said it targeted ...": the group speaks of its attack.
@@ -428,7 +435,13 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
             low, high = line_start(newlines, hit.start), line_end(newlines, hit.start, len(text))
             colon = next_at(colons, hit.end, high)
             if colon >= 0:
-                head = [tokens[index] for index in between(starts, low, colon)]
+                # "Ashab al-Kahf (translated): ...": a note in brackets is not part of the heading
+                notes = Overlaps(match.span() for match in _BRACKETED.finditer(text, low, colon))
+                head = [
+                    tokens[index]
+                    for index in between(starts, low, colon)
+                    if not notes.hit(tokens[index].start, tokens[index].end)
+                ]
                 claimed = bool(head) and len(head) <= 12 and all(t.index in covered for t in head)
         if not claimed:
             # a signature: the group's name (with its umbrella) alone on a line

@@ -255,6 +255,19 @@ _DEFUSED = re.compile(
     r"\b(?:defus|dismantl|disarm|detonated\s+in\s+a\s+controlled|found\s+and\s+removed|foiled)|"
     r"(?<![\u0621-\u064a])(?:فكك|تفكيك|ابطال|بتفكيك|وفككت|فككت|احباط)"
 )
+#: Words of a bomb that went off or an attack that struck: a sentence with them reports an attack
+#: even when it also tells of a second device defused.
+_WENT_OFF = re.compile(
+    r"\b(?:explo(?:ded|sion)|went\s+off|blast|struck|hit|hits|targeted|ambushed|fired|wounding|killing|"
+    r"damag(?:ed|ing))\b|(?<![\u0621-\u064a])[وف]?(?:انفجر|انفجرت|انفجار|استهدف|استهدفت|استهداف|طال|اصابه|مقتل)"
+    r"(?![\u0621-\u064a])"
+)
+#: Iraqi spellings of "burned (the trucks)" with gaf: حرگ، حرگوا، يحرگون، محروگة; not "احترگت"
+#: (caught fire), which a weapon's fire does too.
+_DIALECT_BURNED = re.compile(
+    r"(?<![\u0621-\u064a\u06af])[وف]?(?:حرگ(?:و|وا|وها|وهم|وهن|ن)?|يحرگ(?:ون|و|وا)?|محروگ(?:ه|ة|ات|ين)?)"
+    r"(?![\u0621-\u064a\u06af])"
+)
 _SIMILAR = re.compile(r"a\s+similar\s+attack|مماثل")
 _NEAR_FROM = _norms("بالقرب", "قريبا", "مقربة", "بمقربة")
 _ATTACK_STEMS = (
@@ -364,6 +377,12 @@ _PUBLISHED = re.compile(
     r"\b(?:released|published|posted|shared|aired|issued)\s*$|"
     r"(?<![\u0621-\u064a])(?:نشر|نشرت|بثت|بث|اصدر|اصدرت)(?:ه|ها)?\s*$"
 )
+#: "X claimed responsibility on Friday for ... on Thursday night", "تبنت X يوم الاثنين": the day of
+#: the claim, not of the attack.
+_CLAIMED_ON = re.compile(
+    r"\b(?:claimed|claims|claiming)(?:\s+responsibility)?\s+(?:on\s+)?$|"
+    r"(?<![\u0621-\u064a])[وف]?(?:تبنت|تبني|اعلنت|اعلن)(?:\s+(?!ان\b|انه\b|عن\b|استهد|تعرض)[\u0621-\u064a]+){0,3}?\s+(?:يوم\s+)?$"
+)
 _BACKGROUND = re.compile(
     r"\b(?:since|routine|routinely|usually|often|most|dozens|hundreds|have\s+become|rose|risen|increase[ds]?|"
     r"surge[ds]?|statistics|in\s+20\d\d|this\s+(?:month|year|summer|spring|winter|autumn)|so\s+far|such\s+attacks?|"
@@ -410,6 +429,8 @@ class Mention:
     hashtag: bool = False
     reference: bool = False
     cue: str = "none"
+    #: the gazetteer spelling found (a matcher term): "الحمزة" names Hamzah al-Sharqi as "Hamzah"
+    term: str = ""
 
     @property
     def admin1(self) -> str | None:
@@ -527,7 +548,14 @@ class _Extraction:
         self.date_starts = [d.start for d in self.dates]  # in text order, as find_dates gives them
         self.attack_sentences = self._attack_sentences()
         strong = sorted(sentence for sentence, strength in self.attack_sentences.items() if strength >= 2)
-        self.lead_sentence = strong[0] if strong else -1
+        # "In Anbar, a device was defused on a road used by supply trucks. In Diyala, a device
+        # exploded as a convoy passed": a bomb defused reports no attack; the report is the next one
+        struck = [
+            sentence
+            for sentence in strong
+            if sentence not in self._defused_sentences or self._sentence_has(_WENT_OFF, sentence)
+        ]
+        self.lead_sentence = (struck or strong or [-1])[0]
         self.past_sentences = self._past_sentences()
         self.group_spans = [(hit.start, hit.end) for hit in self.hits if hit.concept.startswith(GROUP_PREFIX)]
         self.mentions = self._mentions()
@@ -597,10 +625,17 @@ class _Extraction:
             if _SIMILAR.fullmatch(match.group()) and self._sentence_has(_ANOTHER, token.sentence):
                 continue  # "رتلاً آخر تعرض لهجوم مماثل": another convoy, hit the same way, now
             found.add(token.sentence)
+        # "Police later defused a second IED near X": no attack there
+        found.update(sentence for sentence in self._defused_sentences if sentence != self.lead_sentence)
+        return found
+
+    @cached_property
+    def _defused_sentences(self) -> set[int]:
+        """Sentences that tell of a bomb defused or an attack foiled."""
+        found: set[int] = set()
         for match in _DEFUSED.finditer(self.folded.text):
-            # "Police later defused a second IED near X": no attack there
             token = self._token_at(self.folded.span(match.start(), match.end())[0])
-            if token is not None and token.sentence != self.lead_sentence:
+            if token is not None:
                 found.add(token.sentence)
         return found
 
@@ -784,7 +819,17 @@ class _Extraction:
                 score = min(score, 0.5)
             mentions.append(
                 Mention(
-                    place, hit.first, hit.last, hit.start, hit.end, sentence, score, hashtag, reference, cue
+                    place,
+                    hit.first,
+                    hit.last,
+                    hit.start,
+                    hit.end,
+                    sentence,
+                    score,
+                    hashtag,
+                    reference,
+                    cue,
+                    hit.term,
                 )
             )
             if not hashtag and place.admin1 and place.kind != "road":
@@ -996,7 +1041,29 @@ class _Extraction:
         ]
         if finer and (best.place.rank <= 2 or best.reference):
             return max(finer, key=lambda m: (m.score, m.place.rank, -m.start))
+        if best.place.is_governorate:
+            return self._road_in(best, candidates) or best
         return best
+
+    @staticmethod
+    def _road_in(governorate: Mention, candidates: Sequence[Mention]) -> Mention | None:
+        """ "on MSR Tampa in Dhi Qar": a road that crosses several governorates, named in the
+        sentence of the governorate the post files it under, is the place, in that governorate."""
+        roads = [
+            m
+            for m in candidates
+            if m.place.kind == "road"
+            and m.place.admin1 is None
+            and m.sentence == governorate.sentence
+            and m.cue not in ("towards", "direction")
+            and not m.reference
+            and m.score > 0
+        ]
+        if len(roads) != 1:
+            return None
+        road = roads[0]
+        place = replace(road.place, admin1=governorate.admin1, country=governorate.place.country)
+        return replace(road, place=place)
 
     def _site_of_base(self, base: Mention, best: Mention) -> bool:
         """Whether a base or field names the site: "near the Conoco field", "on the road to the
@@ -1390,7 +1457,11 @@ class _Extraction:
         """Whether a date is when the report was made, not the attack: "footage released today",
         "ISIS on Monday claimed ...", the dateline "BAGHDAD, Dec 8 – ..."."""
         before = self._folded_text(max(0, date.start - 40), date.start)
-        if _PUBLISHED.search(before[-25:]) or _ANNOUNCED_AFTER.match(self.text, date.end):
+        if (
+            _PUBLISHED.search(before[-25:])
+            or _CLAIMED_ON.search(before)
+            or _ANNOUNCED_AFTER.match(self.text, date.end)
+        ):
             return True
         line = self.text[line_start(self._newlines, date.start) : date.start]
         return bool(_DATELINE_BEFORE.fullmatch(line)) and bool(_DASH_AFTER.match(self.text, date.end))
@@ -1452,10 +1523,20 @@ class _Extraction:
                     target = local["target"]
         if target == "unknown" and self._own_convoy_of_local_forces(start, end):
             target = "iraqi_forces"
+        if attack == "unknown" and self._dialect_arson(start, end):
+            attack = "arson"
         return (
             attack if attack in ATTACK_TYPES else "unknown",
             target if target in TARGETS else "unknown",
         )
+
+    def _dialect_arson(self, start: int, end: int) -> bool:
+        """ "حرگ شاحنات الرتل", "حرگوا الشاحنات": trucks burned, in Iraqi spelling (گ for ق), which
+        the rule engine's folding (گ -> ك) cannot tell from "حرك" (moved); not when the post says
+        the cause is unknown."""
+        if any(start <= hit.start < end for hit in self.hits if hit.concept == "unknown_cause"):
+            return False
+        return bool(_DIALECT_BURNED.search(self.text, start, end))
 
     def _own_convoy_of_local_forces(self, start: int, end: int) -> bool:
         """ "Two Peshmerga fighters were killed ... a bomb hit their convoy", "عنصرين من قسد ... رتلاً لهم"."""
@@ -1732,13 +1813,28 @@ class _Extraction:
             self._sentence_counts[sentence] = stated_count(self._sentence_text(sentence))
         return self._sentence_counts[sentence]
 
+    def _arabic_name(self, mention: Mention) -> str:
+        """The English name an Arabic spelling gives ("الحمزة": "Hamzah"), unless the full Arabic
+        name is written there ("قضاء الحمزة الشرقي": "Hamzah al-Sharqi")."""
+        place = mention.place
+        name = place.name_for(mention.term)
+        if name == place.name or not place.name_ar:
+            return name
+        full = fold(place.name_ar).text
+        if full in self._folded_text(mention.start, min(len(self.text), mention.end + len(full) + 1)):
+            return place.name
+        return name
+
     def _written_name(self, mention: Mention) -> str:
         """The place's canonical English name, or the English name the post uses when it is
         another name of the place: the event names the place as its report does."""
         written = self.text[mention.start : mention.end].strip()
         bare = re.sub(r"^(?:al|el|ad|ar|as|an|at|az)[\s-]+", "", written)  # "al-Hamza" is capitalised
-        if _is_arabic(written) or not bare[:1].isupper() or _GENERIC_PLACE_WORDS.search(written):
-            return mention.place.name  # "Baiji refinery", "Batha district": the place itself
+        if _is_arabic(written):
+            return self._arabic_name(mention)
+        if not bare[:1].isupper() or _GENERIC_PLACE_WORDS.search(written) or mention.place.kind == "road":
+            # "Baiji refinery", "Batha district": the place itself; "MSR Tampa": a road by its number
+            return mention.place.name
         return written if _other_name(written, mention.place.name) else mention.place.name
 
     def _event(

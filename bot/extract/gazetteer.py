@@ -9,6 +9,9 @@ Every spelling becomes a ``TermEntry`` of concept ``place:<id>`` for the shared 
 Latin spellings are exact (no English inflections: "Hit" must not match "hits"); Arabic
 ones tolerate proclitics (بالديوانية) unless the name is flagged ambiguous, when only the
 bare word matches (so بلد does not match البلد "the country").
+
+An Arabic variant may carry the English name posts give the place when they write it so:
+``الحمزة=Hamzah`` (the short name of الحمزة الشرقي, "Hamzah al-Sharqi", is "Hamzah").
 """
 
 from __future__ import annotations
@@ -75,6 +78,9 @@ class Place:
     ambiguous: frozenset[str] = frozenset()
     #: A city named like its governorate (Baghdad, Basra): posts often mean the governorate.
     namesake: bool = False
+    #: (Arabic spelling, English name) for spellings that name the place by another name:
+    #: "الحمزة" is "Hamzah", where the full name "الحمزة الشرقي" is "Hamzah al-Sharqi".
+    written: tuple[tuple[str, str], ...] = ()
 
     @property
     def concept(self) -> str:
@@ -87,6 +93,13 @@ class Place:
     @property
     def is_governorate(self) -> bool:
         return self.kind == "governorate"
+
+    def name_for(self, term: str) -> str:
+        """The English name of the place as a spelling (a matcher term) names it."""
+        for spelling, english in self.written:
+            if spelling == term:
+                return english
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +193,18 @@ def _case_forms(name: str) -> list[str]:
     return [name, f"أبي {rest}", f"أبا {rest}"]
 
 
+def _arabic_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The Arabic variants, each with the English name it gives ("الحمزة=Hamzah") or None."""
+    found: list[tuple[str, str | None]] = []
+    for variant in _split(row["variants_ar"]):
+        spelling, _, english = variant.partition("=")
+        found.append((spelling.strip(), english.strip() or None))
+    return found
+
+
 def _terms(row: dict[str, str]) -> list[str]:
-    names = [row["name_en"], *_split(row["variants_en"]), row["name_ar"], *_split(row["variants_ar"])]
+    arabic = [spelling for spelling, _ in _arabic_variants(row)]
+    names = [row["name_en"], *_split(row["variants_en"]), row["name_ar"], *arabic]
     forms = [form for name in names if name.strip() for form in _case_forms(name.strip())]
     return list(dict.fromkeys(forms))
 
@@ -246,6 +269,12 @@ def load_gazetteer(paths: Iterable[Path]) -> Gazetteer:
             namesake=kind == "city"
             and bool(governorate)
             and _ascii_key(row["name_en"]).startswith(_ascii_key(governorate)),
+            written=tuple(
+                (form, english)
+                for spelling, english in _arabic_variants(row)
+                if english is not None
+                for form in _case_forms(spelling)
+            ),
         )
         places[place_id] = place
         for term in _terms(row):

@@ -251,6 +251,14 @@ _AR_NOBODY = re.compile(
     r"|(?<![\u0621-\u064a])[وف]?ماكو\s+(?:اصابات|ضحايا|خسائر)"
     r"|(?:طلعو|طلعوا|خرجو|خرجوا|نجو|نجوا)\s+سالمين|(?:كلهم|جميعهم)\s+سالمين"
 )
+#: "ولا خسائر في صفوف المجاهدين", "no losses among our mujahideen": the attackers' side, in a
+#: claim; it says nothing of the convoy's casualties.
+_ATTACKER_SIDE = re.compile(
+    r"\b(?:among|in\s+the\s+ranks\s+of)\s+(?:the\s+|our\s+)?(?:mujahideen|mujahidin|mujahedeen|attackers|"
+    r"assailants|heroes)\b|\b(?:among\s+our\s+(?:men|fighters|brothers|ranks)|on\s+our\s+side)\b|"
+    r"(?<![\u0621-\u064a])(?:[وب]?صفوف\s+(?:ال)?(?:مجاهد|ابطال|مقاوم|اخو|مهاجم)[\u0621-\u064a]*|[وب]?صفوفنا|"
+    r"(?:بين|من)\s+(?:ال)?(?:مجاهدين|مجاهدينا|مهاجمين|ابطالنا))(?![\u0621-\u064a])"
+)
 _AR_MATERIAL_ONLY = re.compile(r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)")
 
 
@@ -514,8 +522,9 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
         value = _number(word)
         person = _ar_person(word)
         if value is not None:
-            # "سائقين اثنين": the number restates the noun before it
-            if found and position > 0 and _ar_person(tokens[position - 1].text) is not None:
+            # "سائقين اثنين": the number restates the noun before it; "ضابط وثلاثة جنود" adds to it
+            joined = word not in AR_NUMBERS and word.startswith("و")
+            if found and not joined and position > 0 and _ar_person(tokens[position - 1].text) is not None:
                 total = total - (_ar_person(tokens[position - 1].text) or 0) + value
             else:
                 total += value
@@ -582,7 +591,7 @@ def _zero(text: str) -> tuple[bool, bool]:
     """Whether the text says nobody was killed / nobody was hurt (specific, not 'most attacks')."""
     zero_killed = zero_both = False
     for sentence in _sentences(text):
-        if _GENERIC.search(sentence):
+        if _GENERIC.search(sentence) or _ATTACKER_SIDE.search(sentence):
             continue
         if any(pattern.search(sentence) for pattern in (_EN_ZERO_BOTH, _AR_MATERIAL_ONLY, _AR_NOBODY)):
             zero_both = True

@@ -114,6 +114,18 @@ _TALLY_AFTER = re.compile(
 )
 
 
+#: The end of a sentence inside a paragraph: a full stop (not "U.S."), "!", "?", "؟" or a line break.
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?\u061f](?=\s)|\n")
+#: Words that speak of every attack of a list: "in either", "both", "all three", "any of them", "كلا".
+_OF_ALL = re.compile(
+    r"\b(?:either|neither|both\s+(?:of\s+them|attacks|convoys|columns|incidents|blasts|bombings|were|are|have)|"
+    r"(?:in|for|from)\s+both|each\s+(?:of\s+them|attack|convoy|one)|all\s+(?:of\s+them|two|three|four|five|"
+    r"six|the\s+(?:attacks|convoys))|any\s+of\s+(?:them|the\s+(?:attacks|convoys|three|four|five)))\b|"
+    r"(?<![\u0621-\u064a])(?:كلا|كلتا|كلاهما|كليهما|جميعها|(?:اي|كل)\s+منهما|(?:اي|كل)\s+منها|"
+    r"(?:ال)?(?:هجومين|عمليتين|رتلين|هجمات\s+(?:ال)?(?:ثلاث|اربع|خمس))|جميع\s+(?:ال)?(?:هجمات|عمليات|ارتال))(?![\u0621-\u064a])"
+)
+
+
 def _is_tally(body: str, start: int, end: int) -> bool:
     before, after = body[max(0, start - 40) : start], body[end : end + 80]
     return bool(_TALLY_BEFORE.search(before) or _TALLY_AFTER.match(after))
@@ -197,9 +209,22 @@ def ordinal_segments(text: str, protected: list[tuple[int, int]]) -> list[Segmen
         return []
     segments = []
     for index, (_, start) in enumerate(sequence):
-        stop = sequence[index + 1][1] if index + 1 < len(sequence) else _paragraph_end(text, start)
+        stop = sequence[index + 1][1] if index + 1 < len(sequence) else _closing_start(text, start)
         segments.append(Segment(start, stop, "ordinal"))
     return segments
+
+
+def _closing_start(text: str, start: int) -> int:
+    """Where the last ordinal's part ends: its paragraph's end, or the first later sentence
+    that speaks of all the attacks ("No casualties in either.", "Both were claimed by ...",
+    "ولم تسجل خسائر في أي منهما"), which is shared by every part."""
+    end = _paragraph_end(text, start)
+    for stop in _SENTENCE_END.finditer(text, start, end):
+        following = _SENTENCE_END.search(text, stop.end(), end)
+        sentence = text[stop.end() : following.end() if following else end]
+        if _OF_ALL.search(fold(sentence).text):
+            return stop.end()
+    return end
 
 
 def stated_count(text: str) -> int | None:
