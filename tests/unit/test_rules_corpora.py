@@ -227,3 +227,95 @@ def test_blind7_label_phenomena(shipped: RuleSet, text: str, category: str, valu
     classification = shipped.classify(text)
     assert classification.relevant, "labels are decided for relevant posts (test premise)"
     assert classification.labels[category] == value
+
+
+def test_relevance_is_exact_on_the_ninth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind9 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind9.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind9 errors, in sentences of our own (none is from a corpus).
+BLIND9_PHENOMENA = [
+    # road collisions told with a verb are accidents; a convoy that "ran into" a device is not
+    (
+        "A fuel tanker collided with the lead truck of a US supply convoy near Samawah and destroyed it.",
+        False,
+    ),
+    ("The driver lost control of his lorry and struck the last vehicle of an army convoy near Kut.", False),
+    ("شاحنة مسرعة اصطدمت برتل عسكري ودمرت عجلتين منه قرب الكوت.", False),
+    ("وارتطمت سيارة أجرة بصهريج في رتل للتحالف فدمرت مقدمته على طريق الناصرية.", False),
+    ("اصطدمت عجلة في رتل الدعم اللوجستي بعبوة ناسفة قرب الحمزة.", True),
+    # the Anbar town of Hit is not the verb "hit"
+    ("A convoy of the Anbar police reached Hit on Sunday morning.", False),
+    ("An army convoy moved on the road between Haditha and Hit ahead of the clearance.", False),
+    ("An army convoy was hit on the road between Ramadi and Hit.", True),
+    ("A hit-and-run attack on a police convoy near Hit killed two.", True),
+    ("A roadside bomb hit a supply convoy west of Hit on Sunday.", True),
+    # preparing or intending to attack is not an attack; a convoy preparing to leave can be hit
+    (
+        "Intelligence says a cell was preparing to target US supply convoys with IEDs"
+        " on the Nasiriyah highway.",
+        False,
+    ),
+    (
+        "Police shot dead two men who were about to plant IEDs on the road used by"
+        " coalition convoys near Kut.",
+        False,
+    ),
+    ("معلومات عن خلية تستعد لاستهداف أرتال الدعم اللوجستي بعبوات ناسفة على طريق الناصرية.", False),
+    ("وكانوا يعدون لتفجير عبوة على رتل للتحالف قرب السماوة.", False),
+    ("مصدر: عناصر داعش يعتزمون استهداف رتل للجيش بعبوات ناسفة في وادي حوران.", False),
+    ("خلية خططت لاستهداف رتل للتحالف بعبوة ناسفة في الناصرية.", False),
+    ("The convoy was preparing to leave Rutba when an IED exploded beside it.", True),
+    ("In a well-planned ambush, gunmen attacked a US convoy near Taji.", True),
+    ("يعد الاستهداف الثالث لرتل التحالف بعبوة ناسفة في الناصرية هذا الأسبوع.", True),
+    # the possibility of attacks to come (alerts, advisories); not "further attacks" after one
+    (
+        "The embassy advises against road travel to Basra given the potential for IED"
+        " attacks on coalition convoys.",
+        False,
+    ),
+    ("Drivers must remain alert to the possibility of IED attacks on supply convoys near Nasiriyah.", False),
+    ("السفارة تدعو رعاياها إلى توخي الحذر من إمكانية استهداف الأرتال على الطريق الدولي.", False),
+    ("رفع الجاهزية تحسباً لاستهداف أرتال الدعم اللوجستي بعبوات ناسفة.", False),
+    ("An IED hit a US supply convoy near Samawah amid fears of the possibility of further attacks.", True),
+    ("استهداف رتل للتحالف بعبوة ناسفة في السماوة وسط استنفار أمني تحسبا لهجمات أخرى.", True),
+    ("انفجار عبوة ناسفة برتل للتحالف في الديوانية، والشرطة تدعو المواطنين إلى توخي الحذر.", True),
+    # primers and profiles of the groups are explainers
+    ("A primer on the Kataib Hezbollah fronts that claim IED attacks on US convoys.", False),
+    ("ملف تعريفي: الفصائل التي تتبنى استهداف أرتال التحالف بالعبوات.", False),
+    ("تعرّف على الجماعات التي تتبنى تفجير أرتال الدعم اللوجستي.", False),
+    ("نبذة عن الفصائل التي تتبنى استهداف الأرتال بعبوات ناسفة.", False),
+    ("انفجار عبوة ناسفة برتل للتحالف قرب الديوانية ولم تعرف على وجه الدقة حجم الأضرار.", True),
+    # claims count "operations against" convoys; a campaign that goes on or stops is no attack
+    (
+        "Our heroes carried out two operations against the supply columns of the"
+        " occupation in Babil and Wasit today.",
+        True,
+    ),
+    (
+        "Saraya al-Nasr: our fighters carried out three operations against the logistics convoys of the"
+        " occupation:\n- Samawah\n- Rumaytha\n- Khidr\nAll by IEDs.",
+        True,
+    ),
+    ("نفذ مجاهدونا ثلاث عمليات ضد أرتال الاحتلال الأمريكي في السماوة والديوانية اليوم.", True),
+    ("عمليتان نوعيتان على قوافل الإمداد الأمريكية في ذي قار فجر اليوم.", True),
+    ("إغارة على رتل للجيش في وادي الشاي فجر اليوم.", True),
+    (
+        "Iraqi forces launched an operation against ISIS cells in Hamrin as an army"
+        " convoy brought reinforcements.",
+        False,
+    ),
+    ("سنواصل عملياتنا ضد أرتال المحتل حتى يخرج آخر جندي.", False),
+    ("Our operations against the occupation convoys will continue until the last soldier leaves.", False),
+    ("تعلن المقاومة وقف عملياتها ضد أرتال الاحتلال خلال شهر رمضان.", False),
+    ("The group suspended its operations against coalition convoys for the elections.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND9_PHENOMENA)
+def test_blind9_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind9 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
