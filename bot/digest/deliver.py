@@ -4,9 +4,9 @@
 next part waits until the previous one is accepted), marking each sent only after the
 sender returned, with nothing in between but that one short write. Each send carries the
 part's stable message key (``PendingPart.message_key``), so a part resent after a crash in
-that window comes with the same key: the file sink rewrites it (exactly once); Telegram and
-the console deliver it again (at-least-once; parts go one at a time, so a crash repeats at
-most the one part in flight). Flood waits are slept through (up to ``flood_max``),
+that window comes with the same key: the file sink rewrites it and Telegram recognises its
+``random_id`` (exactly once); the console prints it again (at-least-once; parts go one at a
+time, so a crash repeats at most the one part in flight). Flood waits are slept through (up to ``flood_max``),
 transient errors retried with exponential backoff, and a permanent error leaves the chat's
 parts pending (logged, counted, retried after ``blocked_for``). ``sleep`` and
 ``monotonic`` are injectable so tests never really wait.

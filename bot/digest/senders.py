@@ -14,12 +14,18 @@ run). What a resend of the same key does after a crash between the send and ``ma
   ``journal.jsonl`` (so a resend is visible, never silently absorbed).
 * ``ConsoleSender``: at-least-once. Standard output cannot be read back after a restart, so
   the part in flight at a crash may be printed again.
-* ``TelegramSender``: at-least-once. Telethon's ``send_message``/``send_file`` draw a fresh
-  ``random_id`` (Telegram's deduplication id) for every call, so a resend is a new message,
-  and a bot cannot read back what it sent. The worker sends one part at a time and marks it
-  sent in one short transaction right after Telegram answers, so a crash can repeat only
-  the single part in flight: at most one duplicate message per crash (and per retried
-  timeout that Telegram had in fact accepted), never a lost part.
+* ``TelegramSender``: exactly once, by Telegram's own deduplication. ``messages.sendMessage``
+  and ``sendMedia`` carry a ``random_id`` ("unique client message ID required to prevent
+  message resending"); ours is derived from the key alone (``random_id_for``), so every
+  process sends a given part with the same one. Telegram answers a ``random_id`` this account
+  already used with ``500 RANDOM_ID_DUPLICATE`` (or, as also observed, with the original
+  message's ``updateMessageID``) and posts nothing: the resend is a success
+  (``delivery.resend_absorbed``), and so is the retry of a send whose answer was lost (a
+  timeout after Telegram had accepted it). This holds as long as Telegram remembers the ``random_id``;
+  how long it does is not documented. Telethon's ``send_message``/``send_file`` draw a fresh
+  ``random_id`` per call, so the requests are built here (HTML parsed by Telethon's own
+  parser, link previews off) and sent once each, past Telethon's retry of 5xx answers
+  (``_invoke``), which would otherwise sleep through every RANDOM_ID_DUPLICATE and hide it.
 """
 
 from __future__ import annotations
@@ -34,15 +40,20 @@ import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 from telethon import TelegramClient, errors
+from telethon.extensions import html as telethon_html
 from telethon.sessions import StringSession
+from telethon.tl import functions, types
 
 from bot.digest.render import to_plain
 from bot.errors import ConfigError, ConvoywatchError
+from bot.logs import get_logger
 from bot.settings import Settings
 from bot.sources.telegram_session import ClientFactory, make_client
+
+log = get_logger(__name__)
 
 
 class SendError(Exception):
@@ -70,7 +81,8 @@ class Sender(Protocol):
 
     ``key`` identifies the outbox message: a send with a key already sent is a resend of
     the same message (after a crash before it was marked sent). An adapter delivers it again
-    (at-least-once) or, where the medium allows, makes it a no-op returning the same id.
+    (at-least-once) or, where the medium allows, makes it a no-op that succeeds (exactly once),
+    returning the first send's id or, if the medium does not tell it, a stable one of its own.
     """
 
     async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str: ...
@@ -100,8 +112,57 @@ def chat_peer(chat: str) -> int | str:
     return int(text) if re.fullmatch(r"-?\d+", text) else text
 
 
+def random_id_for(key: str) -> int:
+    """Telegram's ``random_id`` for a message key: its SHA-256's first 8 bytes, signed, never 0.
+
+    Derived from the key alone, so a restarted process resends a part with the same id.
+    """
+    value = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+    return value or 1
+
+
+def sent_message_id(result: Any, random_id: int) -> int | None:
+    """The id Telegram gave the message sent with ``random_id``, read from the request's result.
+
+    ``updateShortSentMessage`` carries it directly; otherwise it is the ``updateMessageID``
+    that maps our ``random_id`` to the new message's id (as Telethon's ``_get_response_message``).
+    """
+    if isinstance(result, types.UpdateShortSentMessage):
+        return int(result.id)
+    if isinstance(result, types.UpdateShort):
+        updates = [result.update]
+    elif isinstance(result, types.Updates | types.UpdatesCombined):
+        updates = list(result.updates)
+    else:
+        return None
+    for update in updates:
+        if isinstance(update, types.UpdateMessageID) and update.random_id == random_id:
+            return int(update.id)
+    return None
+
+
+def parse_html(html: str) -> tuple[str, list[Any]]:
+    """Text and entities as Telethon's ``parse_mode="html"`` makes them (empty entities dropped)."""
+    text, entities = telethon_html.parse(html)
+    return text, [entity for entity in entities if entity.length]
+
+
+async def _invoke(client: TelegramClient, request: Any) -> Any:
+    """Send ``request`` once and return Telegram's answer, or raise its error as Telethon maps it.
+
+    ``client(request)`` retries every 5xx answer after 2 s, ``request_retries`` times, then
+    raises a bare ``ValueError`` (``raise_last_call_error`` is off). RANDOM_ID_DUPLICATE is a
+    500 (``RandomIdDuplicateError`` is a ``ServerError``), so a resend would sleep through the
+    retries and end as an error indistinguishable from an unknown chat. One attempt here; the
+    outbox worker retries transient errors itself, which a fixed ``random_id`` makes safe.
+    """
+    result = await client._sender.send(request)
+    client.session.process_entities(result)  # as ``client(request)`` does: cache the peers seen
+    return result
+
+
 class TelegramSender:
-    """Sends through a connected Telethon client (bot or user account).
+    """Sends through a connected Telethon client (bot or user account), exactly once per key.
 
     ``client`` may be a getter, for the user account whose client the live source owns
     (None until it is connected: a transient error, retried).
@@ -117,17 +178,33 @@ class TelegramSender:
         return client
 
     async def send(self, chat: str, html: str, attachment: bytes | None, *, key: str) -> str:
-        """At-least-once: ``key`` is not used (Telethon draws a new ``random_id`` per call)."""
-        del key
-        peer = chat_peer(chat)
+        """Send with ``random_id_for(key)``; a resend Telegram recognises posts nothing and succeeds."""
+        random_id = random_id_for(key)
         client = self._current()
+        text, entities = parse_html(html)
         try:
+            peer = await client.get_input_entity(chat_peer(chat))
+            request: Any
             if attachment is not None:
                 photo = io.BytesIO(attachment)
                 photo.name = "digest.png"
-                message = await client.send_file(peer, photo, caption=html, parse_mode="html")
+                uploaded = await client.upload_file(photo)
+                request = functions.messages.SendMediaRequest(
+                    peer=peer,
+                    media=types.InputMediaUploadedPhoto(file=uploaded),
+                    message=text,
+                    entities=entities,
+                    random_id=random_id,
+                )
             else:
-                message = await client.send_message(peer, html, parse_mode="html", link_preview=False)
+                request = functions.messages.SendMessageRequest(
+                    peer=peer, message=text, entities=entities, no_webpage=True, random_id=random_id
+                )
+            result = await _invoke(client, request)
+        except errors.RandomIdDuplicateError:
+            # Telegram already has this message (sent before a crash, or accepted before a timeout).
+            log.info("delivery.resend_absorbed", chat_id=chat, key=key, random_id=random_id)
+            return f"dup:{random_id}"
         except (errors.FloodWaitError, errors.SlowModeWaitError, errors.FloodPremiumWaitError) as error:
             raise RetryAfterError(error.seconds, type(error).__name__) from error
         except PERMANENT_ERRORS as error:
@@ -136,7 +213,11 @@ class TelegramSender:
             raise PermanentSendError(f"cannot resolve chat {chat!r}: {error}") from error
         except (TimeoutError, errors.RPCError, ConnectionError, OSError) as error:
             raise TransientSendError(f"{type(error).__name__}: {error}") from error
-        return str(message.id)
+        message_id = sent_message_id(result, random_id)
+        if message_id is None:  # accepted, but the answer names no message (not seen so far)
+            log.warning("delivery.sent_without_id", chat_id=chat, key=key, random_id=random_id)
+            return f"sent:{random_id}"
+        return str(message_id)
 
 
 class ConsoleSender:

@@ -79,6 +79,8 @@ class Sent:
     media: bool
     message_id: int
     by: int
+    #: the request's ``random_id`` (Telegram's deduplication id for resends)
+    random_id: int
 
 
 @dataclass
@@ -95,6 +97,8 @@ def _error_code(message: str) -> int:
         return 420
     if message.startswith(("AUTH_KEY", "SESSION_")):
         return 401
+    if message == "RANDOM_ID_DUPLICATE":
+        return 500
     if message in {"CHAT_WRITE_FORBIDDEN", "USER_IS_BLOCKED", "CHAT_ADMIN_REQUIRED"}:
         return 403
     return 400
@@ -116,6 +120,12 @@ class FakeTelegram:
         self.authorized: dict[int, int] = {}  # auth key id -> user id
         self.requests: list[Any] = []
         self.sent: list[Sent] = []
+        #: per account: every ``random_id`` it sent a message with, and that message
+        self.random_ids: dict[int, dict[int, Any]] = {}
+        #: how a repeated ``random_id`` is answered: ``"error"`` as Telegram usually does
+        #: (500 RANDOM_ID_DUPLICATE); ``"original"`` answers with the first message's
+        #: ``updateMessageID`` and ``pts_count=0``, as has also been observed
+        self.repeat_answer = "error"
         self.offline = False
         self.login_code = "12345"
         #: set to require two-step verification with this password at login
@@ -684,13 +694,20 @@ class FakeTelegram:
 
     async def _send_message(self, sender: FakeSender, request: Any) -> Any:
         user_id = self._require_user(sender)
+        seen = self.random_ids.setdefault(user_id, {})
+        if request.random_id in seen:  # a resend: Telegram posts nothing
+            if self.repeat_answer == "error":
+                raise RpcFailure(500, "RANDOM_ID_DUPLICATE")
+            return self._sent_before(user_id, request.random_id, seen[request.random_id])
         peer = request.peer
         text = request.message
         media = isinstance(request, functions.messages.SendMediaRequest)
         if isinstance(peer, types.InputPeerChannel):
             channel = self._channel(types.InputChannel(peer.channel_id, peer.access_hash))
             message = self.post(channel, text, media=media, deliver=False)
-            self.sent.append(Sent(peer, text, list(request.entities or []), media, message.id, user_id))
+            seen[request.random_id] = message
+            entities = list(request.entities or [])
+            self.sent.append(Sent(peer, text, entities, media, message.id, user_id, request.random_id))
             return types.Updates(
                 updates=[
                     types.UpdateMessageID(id=message.id, random_id=request.random_id),
@@ -724,7 +741,9 @@ class FakeTelegram:
             entities=request.entities,
             media=types.MessageMediaPhoto(photo=types.PhotoEmpty(id=pts)) if media else None,
         )
-        self.sent.append(Sent(peer, text, list(request.entities or []), media, message.id, user_id))
+        seen[request.random_id] = message
+        entities = list(request.entities or [])
+        self.sent.append(Sent(peer, text, entities, media, message.id, user_id, request.random_id))
         return types.Updates(
             updates=[
                 types.UpdateMessageID(id=message.id, random_id=request.random_id),
@@ -732,6 +751,24 @@ class FakeTelegram:
             ],
             users=[self.users[user_id]],
             chats=[self.chats[peer_id.chat_id]] if isinstance(peer_id, types.PeerChat) else [],
+            date=self.now(),
+            seq=0,
+        )
+
+    def _sent_before(self, user_id: int, random_id: int, message: Any) -> Any:
+        """The answer to a repeated ``random_id`` in ``"original"`` mode: the first message again."""
+        if isinstance(message.peer_id, types.PeerChannel):
+            channel = self.channels[message.peer_id.channel_id]
+            update: Any = types.UpdateNewChannelMessage(message=message, pts=channel.pts, pts_count=0)
+            chats = [channel.tl]
+        else:
+            update = types.UpdateNewMessage(message=message, pts=self.account_pts[user_id], pts_count=0)
+            chat_id = getattr(message.peer_id, "chat_id", None)
+            chats = [self.chats[chat_id]] if chat_id is not None else []
+        return types.Updates(
+            updates=[types.UpdateMessageID(id=message.id, random_id=random_id), update],
+            users=[self.users[user_id]],
+            chats=chats,
             date=self.now(),
             seq=0,
         )

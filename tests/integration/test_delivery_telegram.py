@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telethon import TelegramClient
+from structlog.testing import capture_logs
+from telethon import TelegramClient, errors
+from telethon.errors import rpc_message_to_error
 from telethon.tl import functions, types
 
 from bot.digest.commands import CommandHandler, register_commands
 from bot.digest.compose import Digester
 from bot.digest.deliver import DeliveryWorker, DigestScheduler
 from bot.digest.schedule import Schedule
-from bot.digest.senders import TelegramSender, open_bot_client
+from bot.digest.senders import TelegramSender, open_bot_client, random_id_for, sent_message_id
 from bot.digest.service import DeliveryService
 from bot.metrics import Metrics
 from bot.model import Post
@@ -26,6 +32,7 @@ from bot.sources.telegram_session import make_client
 from bot.store import Store
 from tests.faketg import FakeTelegram, settle
 from tests.faketg.live import make_settings, wait_until
+from tests.faketg.sender import FakeSender
 from tests.integration.test_delivery import BAGHDAD, POSTED, Crash, FakeClock, Sleeps, compose, config, report
 
 pytestmark = pytest.mark.timeout(30)
@@ -152,6 +159,155 @@ async def test_flood_wait_in_the_middle(fake: FakeTelegram, tmp_path: Path, db_p
     assert (result.sent, result.flood_waits, sleeps.seconds) == (2, 1, [30.0])
     assert fake.count(functions.messages.SendMessageRequest) == 2
     assert [sent.media for sent in fake.sent] == [True, False]
+    # the refused request posted nothing, so its retry (same random_id) is the one message
+    tries = [r.random_id for r in fake.requests if isinstance(r, functions.messages.SendMessageRequest)]
+    assert tries[0] == tries[1] == fake.sent[1].random_id
+
+
+def test_random_id_is_derived_from_the_key_alone(tmp_path: Path) -> None:
+    """Same key, same signed 64-bit random_id in another process (other hash seed); keys differ."""
+    keys = [f"periodic:2026-11-21T16:00|{ANALYST}|{seq}" for seq in range(200)]
+    ids = [random_id_for(key) for key in keys]
+    script = "import sys\nfrom bot.digest.senders import random_id_for\nprint(random_id_for(sys.argv[1]))"
+    other = subprocess.run(
+        [sys.executable, "-c", script, keys[7]],
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert int(other.stdout) == ids[7]
+    # pinned: a different derivation would make every part in flight at an upgrade a new message
+    assert random_id_for("periodic:test|4242|0") == 6223471224481816735
+    assert len(set(ids)) == len(ids)
+    assert all(-(2**63) <= value < 2**63 and value != 0 for value in ids)
+    assert any(value < 0 for value in ids) and any(value > 0 for value in ids)
+
+
+def test_the_message_id_is_read_from_every_shape_of_answer() -> None:
+    """updateShortSentMessage, or the updateMessageID for our random_id (not another's); else none."""
+    date = dt.datetime(2026, 11, 21, tzinfo=dt.UTC)
+    mine, other = types.UpdateMessageID(id=7, random_id=11), types.UpdateMessageID(id=8, random_id=12)
+    short = types.UpdateShortSentMessage(id=9, pts=2, pts_count=1, date=date)
+    updates = types.Updates(updates=[other, mine], users=[], chats=[], date=date, seq=0)
+    assert sent_message_id(short, 11) == 9
+    assert sent_message_id(updates, 11) == 7
+    assert sent_message_id(types.UpdateShort(update=mine, date=date), 11) == 7
+    assert sent_message_id(types.Updates(updates=[other], users=[], chats=[], date=date, seq=0), 11) is None
+    assert sent_message_id(types.UpdatesTooLong(), 11) is None
+
+
+def test_telethon_counts_random_id_duplicate_as_a_server_error() -> None:
+    """Canary: RANDOM_ID_DUPLICATE maps to a ServerError, which client(request) retries and hides."""
+    error = rpc_message_to_error(types.RpcError(500, "RANDOM_ID_DUPLICATE"), None)
+    assert isinstance(error, errors.RandomIdDuplicateError)
+    assert isinstance(error, errors.ServerError) and not isinstance(error, errors.BadRequestError)
+
+
+async def test_a_resend_from_a_new_bot_session_posts_nothing(fake: FakeTelegram, tmp_path: Path) -> None:
+    """The same key from a restarted bot: Telegram refuses the random_id, the send succeeds, one message."""
+    settings = bot_settings(tmp_path, ANALYST)
+    key = f"periodic:test|{ANALYST}|0"
+    async with bot(fake, settings) as client:
+        first = await TelegramSender(client).send(str(ANALYST), "<b>part</b> one", None, key=key)
+    with capture_logs() as logs:
+        async with bot(fake, settings) as client:
+            again = await TelegramSender(client).send(str(ANALYST), "<b>part</b> one", None, key=key)
+            other = await TelegramSender(client).send(str(ANALYST), "<b>part</b> one", None, key=key + "1")
+    assert texts(fake, ANALYST) == ["part one", "part one"]
+    assert [sent.random_id for sent in fake.sent] == [random_id_for(key), random_id_for(key + "1")]
+    assert fake.count(functions.messages.SendMessageRequest) == 3
+    assert (first, again, other) == (
+        str(fake.sent[0].message_id),
+        f"dup:{random_id_for(key)}",
+        str(fake.sent[1].message_id),
+    )
+    absorbed = [entry for entry in logs if entry["event"] == "delivery.resend_absorbed"]
+    assert [(entry["key"], entry["chat_id"]) for entry in absorbed] == [(key, str(ANALYST))]
+
+
+@pytest.mark.parametrize("repeat_answer", ["error", "original"])
+async def test_a_resend_to_a_channel_posts_nothing(
+    fake: FakeTelegram, tmp_path: Path, repeat_answer: str
+) -> None:
+    """A digest channel (by username): the resend posts nothing; the id is stable or the first one."""
+    channel = fake.add_channel("ConvoyDigest", "Convoy digest", joined=False)
+    fake.repeat_answer = repeat_answer
+    settings = bot_settings(tmp_path, ANALYST)
+    async with bot(fake, settings) as client:
+        first = await TelegramSender(client).send(
+            "@ConvoyDigest", "<b>alert</b>", None, key="alert:1|@ConvoyDigest|0"
+        )
+    async with bot(fake, settings) as client:
+        again = await TelegramSender(client).send(
+            "@ConvoyDigest", "<b>alert</b>", None, key="alert:1|@ConvoyDigest|0"
+        )
+    assert list(channel.messages) == [1] and [sent.text for sent in fake.sent] == ["alert"]
+    assert first == "1"
+    assert again == (
+        "1" if repeat_answer == "original" else f"dup:{random_id_for('alert:1|@ConvoyDigest|0')}"
+    )
+
+
+async def test_an_answer_lost_after_telegram_accepted_is_not_sent_twice(
+    fake: FakeTelegram, tmp_path: Path, db_path: Path
+) -> None:
+    """Telegram posts the chart, the connection drops before the answer: the retry posts nothing new."""
+    settings = bot_settings(tmp_path, ANALYST)
+    accept = fake.handlers[functions.messages.SendMediaRequest]
+    dropped: list[int] = []
+
+    async def accept_then_drop(sender: FakeSender, request: Any) -> Any:
+        answer = await accept(sender, request)
+        if not dropped:
+            dropped.append(request.random_id)
+            raise ConnectionError("the answer was lost")
+        return answer
+
+    fake.handlers[functions.messages.SendMediaRequest] = accept_then_drop
+    sleeps = Sleeps()
+    async with await Store.open(db_path) as store, bot(fake, settings) as client:
+        await report(store, "chan_a", 1)
+        await compose(store, config(tmp_path, chats=(str(ANALYST),)))
+        result = await DeliveryWorker(store.outbox, TelegramSender(client), sleep=sleeps).deliver_pending()
+    assert (result.sent, result.pending, len(sleeps.seconds)) == (2, 0, 1)
+    assert fake.count(functions.messages.SendMediaRequest) == 2
+    assert [sent.media for sent in fake.sent] == [True, False]
+    assert dropped == [fake.sent[0].random_id]
+
+
+async def test_the_message_is_what_telethon_would_send(fake: FakeTelegram, tmp_path: Path) -> None:
+    """Text, entities, no link preview and the photo match Telethon's send_message / send_file."""
+    html = (
+        '<b>Convoy attacks</b> · <a href="https://t.me/chan_a/1">chan_a/1</a> claimed by '
+        "&lt;b&gt;Ashab&lt;/b&gt; <i>Abu Ghraib</i><b></b> الديوانية \u2068الحلة\u2069 <code>x</code>\n"
+    )
+    png = b"\x89PNG\r\n\x1a\nchart"
+    async with bot(fake, bot_settings(tmp_path, ANALYST)) as client:
+        photo = io.BytesIO(png)
+        photo.name = "digest.png"
+        await client.send_message(ANALYST, html, parse_mode="html", link_preview=False)
+        await client.send_file(ANALYST, photo, caption=html, parse_mode="html")
+        sender = TelegramSender(client)
+        await sender.send(str(ANALYST), html, None, key="k|0")
+        await sender.send(str(ANALYST), html, png, key="k|1")
+    sends = [r for r in fake.requests if isinstance(r, functions.messages.SendMessageRequest)]
+    media = [r for r in fake.requests if isinstance(r, functions.messages.SendMediaRequest)]
+    telethon_text, telethon_photo, ours_text, ours_photo = fake.sent
+    for theirs, ours in ((telethon_text, ours_text), (telethon_photo, ours_photo)):
+        assert (ours.text, ours.media, ours.peer) == (theirs.text, theirs.media, theirs.peer)
+        assert [e.to_dict() for e in ours.entities] == [e.to_dict() for e in theirs.entities]
+    assert "<b>Ashab</b>" in ours_text.text and "الحلة" in ours_text.text
+    assert [type(e).__name__ for e in ours_text.entities] == [
+        "MessageEntityBold",
+        "MessageEntityTextUrl",
+        "MessageEntityItalic",
+        "MessageEntityCode",
+    ]
+    assert [r.no_webpage for r in sends] == [True, True]
+    assert all(isinstance(r.media, types.InputMediaUploadedPhoto) for r in media)
+    assert [r.media.file.name for r in media] == ["digest.png", "digest.png"]
 
 
 async def test_chat_forbidden_stays_pending(fake: FakeTelegram, tmp_path: Path, db_path: Path) -> None:
