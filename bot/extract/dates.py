@@ -107,6 +107,8 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in sorted(words, key=len, reverse=True))
 
 
+#: "Sun 13/6": the short English weekdays that cue a day and month in digits.
+_SHORT_WEEKDAY_NAMES = ("mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun")
 _EN_MONTH = _alternation(list(_EN_MONTHS))
 _AR_MONTH = _alternation(list(_AR_MONTHS))
 _AR_PROCLITIC = r"(?:[وفب]|ل)?"
@@ -123,12 +125,16 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(rf"(?<![\d.:/])(?P<d>\d{{1,2}})[./-](?P<m>\d{{1,2}})[./-](?P<y>{_YEAR}|\d{{2}})(?![\d:])"),
     ),
     (
-        # "بتاريخ ٢٢/١", "on 22/1", "ليلة ١٤/٣": a day and month in digits, only after a date cue
+        # "بتاريخ ٢٢/١", "on 22/1", "ليلة ١٤/٣", "الأحد ١٣/٦", "Sun 13/6": a day and month in digits,
+        # only after a date cue (a weekday is one)
         "cued_dm",
         re.compile(
-            r"(?:(?<![\u0621-\u064a])[وف]?(?:يوم|بتاريخ|تاريخ|الموافق|ليله|مساء|صباح|فجر|ظهر|عصر)|"
-            r"\b(?:on|dated|night\s+of|morning\s+of|evening\s+of))\s+"
-            r"(?P<d>\d{1,2})\s?[./]\s?(?P<m>\d{1,2})(?![\d./:])"
+            r"(?:(?<![\u0621-\u064a])[وف]?(?:يوم|بتاريخ|تاريخ|الموافق|ليله|مساء|صباح|فجر|ظهر|عصر|"
+            + "|".join(_AR_WEEKDAYS)
+            + r")[,\u060c]?|\b(?:on|dated|night\s+of|morning\s+of|evening\s+of|"
+            + "|".join([*_EN_WEEKDAYS, *_SHORT_WEEKDAY_NAMES])
+            + r")\.?,?)\s+"
+            r"(?P<d>\d{1,2})\s?[./]\s?(?P<m>\d{1,2})(?![\d./]|:\d)"
         ),
     ),
     (

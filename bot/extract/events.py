@@ -766,8 +766,8 @@ class _Extraction:
                     continue
                 itself = bool(place.admin1) and (place.is_governorate or hashtag)
                 others = marked[place.admin1] - itself if place.admin1 else 0
-                if cue != "locative" and others <= 0:
-                    continue
+                if cue not in ("locative", "road_to") and others <= 0:
+                    continue  # "on the road leading to (the town of) al-Hol" names it as "near" does
             sentence = self.tokens[hit.first].sentence
             score = 0.0
             reference = False
@@ -1832,6 +1832,9 @@ class _Extraction:
         bare = re.sub(r"^(?:al|el|ad|ar|as|an|at|az)[\s-]+", "", written)  # "al-Hamza" is capitalised
         if _is_arabic(written):
             return self._arabic_name(mention)
+        given = mention.place.given_name(mention.term)
+        if given is not None:
+            return given  # "Tuwairij=Hindiyah": a local name listed with the name reports use
         if not bare[:1].isupper() or _GENERIC_PLACE_WORDS.search(written) or mention.place.kind == "road":
             # "Baiji refinery", "Batha district": the place itself; "MSR Tampa": a road by its number
             return mention.place.name

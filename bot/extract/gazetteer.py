@@ -78,8 +78,9 @@ class Place:
     ambiguous: frozenset[str] = frozenset()
     #: A city named like its governorate (Baghdad, Basra): posts often mean the governorate.
     namesake: bool = False
-    #: (Arabic spelling, English name) for spellings that name the place by another name:
-    #: "الحمزة" is "Hamzah", where the full name "الحمزة الشرقي" is "Hamzah al-Sharqi".
+    #: (spelling, English name) for spellings that name the place by another name: "الحمزة" is
+    #: "Hamzah", where the full name "الحمزة الشرقي" is "Hamzah al-Sharqi"; the local name
+    #: "Tuwairij" is the town reports call "Hindiyah".
     written: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -96,10 +97,14 @@ class Place:
 
     def name_for(self, term: str) -> str:
         """The English name of the place as a spelling (a matcher term) names it."""
+        return self.given_name(term) or self.name
+
+    def given_name(self, term: str) -> str | None:
+        """The English name a spelling is listed with ("Tuwairij=Hindiyah"), or None."""
         for spelling, english in self.written:
             if spelling == term:
                 return english
-        return self.name
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +175,7 @@ def _governorate_code(row: dict[str, str], country: str, file: str, line: int) -
     table = _subdivisions(country)
     if not table:
         raise ConfigError(f"unknown country {country!r}", file=file, line=line)
-    names = [row["governorate"], row["name_en"], *_split(row["variants_en"])]
+    names = [row["governorate"], row["name_en"], *(spelling for spelling, _ in _english_variants(row))]
     codes = {table[key] for key in map(_ascii_key, names) if key in table}
     if len(codes) != 1:
         problem = "no" if not codes else "more than one"
@@ -202,9 +207,19 @@ def _arabic_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
     return found
 
 
+def _english_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
+    """The English variants, each with the English name it gives ("Tuwairij=Hindiyah") or None."""
+    found: list[tuple[str, str | None]] = []
+    for variant in _split(row["variants_en"]):
+        spelling, _, english = variant.partition("=")
+        found.append((spelling.strip(), english.strip() or None))
+    return found
+
+
 def _terms(row: dict[str, str]) -> list[str]:
     arabic = [spelling for spelling, _ in _arabic_variants(row)]
-    names = [row["name_en"], *_split(row["variants_en"]), row["name_ar"], *arabic]
+    english = [spelling for spelling, _ in _english_variants(row)]
+    names = [row["name_en"], *english, row["name_ar"], *arabic]
     forms = [form for name in names if name.strip() for form in _case_forms(name.strip())]
     return list(dict.fromkeys(forms))
 
@@ -271,7 +286,7 @@ def load_gazetteer(paths: Iterable[Path]) -> Gazetteer:
             and _ascii_key(row["name_en"]).startswith(_ascii_key(governorate)),
             written=tuple(
                 (form, english)
-                for spelling, english in _arabic_variants(row)
+                for spelling, english in (*_arabic_variants(row), *_english_variants(row))
                 if english is not None
                 for form in _case_forms(spelling)
             ),

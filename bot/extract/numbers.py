@@ -167,6 +167,26 @@ _AR_CAUSE = frozenset(
 _AR_BY_CAUSE = re.compile(
     r"^ب(?:ال)?(?:انفجار|استهداف|قصف|هجوم|عبو|سبب|نيران|اطلاق|صاروخ|صواريخ|قذيف|قذائف|طائر|ضرب|كمين|تفجير|اشتباك)"
 )
+#: "وجُرح على إثره اثنان", "أصيب جراء الانفجار سائق", "قتل فيه جنديان": words right after a
+#: casualty verb that point back to the attack (folded); the people counted follow them.
+_AR_BACK_REFERENCE = frozenset(
+    (
+        "اثره",
+        "اثرها",
+        "جراءه",
+        "جراءها",
+        "بسببه",
+        "بسببها",
+        "فيه",
+        "فيها",
+        "خلاله",
+        "خلالها",
+        "نتيجته",
+        "ايضا",
+    )
+)
+#: "جراء ذلك", "بسبب الانفجار", "على إثره", "على إثر الهجوم": a cause word and what it names.
+_AR_CAUSE_WORDS = frozenset(("جراء", "بسبب", "نتيجه", "اثر"))
 #: Singular victim nouns: "قتيل" alone is one person killed, "جريح" one wounded.
 _AR_SINGULAR_VICTIM = frozenset(("قتيل", "شهيد", "جريح"))
 _AR_DUAL_TRIGGER = re.compile(r"(?:ين|ان)$")
@@ -297,6 +317,8 @@ def _ar_person(word: str) -> int | None:
             rest = bare[len(stem) :]
             if stem in _AR_DUAL_STEMS and rest in ("ين", "ان", "يين", "يان"):
                 return 2
+            if rest in ("ان", "يان"):
+                return 2  # "سائقان", "منتسبان": the nominative dual, never a plural
             if rest in ("ين", "ون", "يين") or stem in (
                 "جنود",
                 "ضباط",
@@ -494,6 +516,21 @@ def _english(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
     return tally.result()
 
 
+def _back_reference(tokens: list[_Tok], position: int) -> int:
+    """How many tokens at ``position`` point back to the attack: 1 ("فيه"), 2 ("جراء ذلك",
+    "على إثره"), 3 ("على إثر الانفجار"), else 0."""
+    words = [token.text for token in tokens[position : position + 3]]
+    if words[:1] and words[0] in _AR_BACK_REFERENCE:
+        return 1
+    if words[:1] == ["علي"] and len(words) > 1:
+        if words[1] in ("اثره", "اثرها"):
+            return 2
+        return 3 if words[1] == "اثر" and len(words) == 3 else 0
+    if words[:1] and words[0] in _AR_CAUSE_WORDS and len(words) > 1 and words[1] not in _BREAK:
+        return 2
+    return 0
+
+
 def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
     """The figure right after (or before) an Arabic casualty word; -1 when vague."""
     trigger = _AR_PROCLITICS.sub("", tokens[index].text)
@@ -511,8 +548,8 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
         return 1
     total = 0
     found = False
-    position = index + 1
-    limit = min(len(tokens), index + 9)
+    position = index + 1 + _back_reference(tokens, index + 1)
+    limit = min(len(tokens), position + 8)
     while position < limit:
         word = tokens[position].text
         if word in _BREAK or word == "," or _AR_KILL.match(word) or _AR_HURT.match(word):
@@ -553,7 +590,7 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
             next_word = tokens[position + 1].text if position + 1 < limit else ""
             if word != "و" or (_number(next_word) is None and _ar_person(next_word) is None):
                 break
-        elif not found and position == index + 1:
+        elif not found and position == index + 1 + _back_reference(tokens, index + 1):
             # the word after a casualty noun is not a person or a number ("إصابة مباشرة")
             return None
         position += 1

@@ -26,7 +26,7 @@ _LINE_ITEM = re.compile(
     r"(?P<key>\d)\ufe0f?\u20e3|"  # keycap emoji 1️⃣
     # "05.09 – IED, Musayyib": a dated log line
     r"(?P<dated>\d{1,2}[./]\d{1,2}(?:[./](?:\d{4}|\d{2}))?)[ \t]*[-\u2013\u2014:|][ \t]|"
-    r"(?P<bullet>[•·▪◾◽▫●○■□►▶➖➤→⇒➔➜🔹🔸🔺🔻🔘✔☑✅◆◇\-*])\ufe0f?\s|"
+    r"(?P<bullet>[•·▪◾◽▫●○■□►▶➖➤→⇒➔➜🔹🔸🔺🔻🔘✔☑✅◆◇\-*\u2013\u2014])\ufe0f?\s|"  # "– Hilla": a dash too
     r"(?P<row>\|)[ \t]*(?=[^\s|\-:])"  # "| 0610 | Diwaniyah | IED | ... |": a table row, not "|---|"
     r")"
 )

@@ -1,6 +1,7 @@
 """Report phrasings read into event fields: closing lines about every attack, bombs defused before
 the report, Iraqi spellings, devices, short place names, claims in translated statements, casualties
-joined by "و"."""
+joined by "و"; weekday-dated list lines, dash bullets, casualties after "على إثره", the road to a
+town whose name is a word, local names, a convoy's destination or cargo, a weapon left in doubt."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import pytest
 
 from bot.analysis import Analyser
 from bot.extract.actors import Groups, find_claims, load_groups
+from bot.extract.dates import find_dates
 from bot.extract.events import load_extractor
 from bot.extract.gazetteer import load_gazetteer
 from bot.extract.numbers import find_casualties
-from bot.extract.split import ordinal_segments
+from bot.extract.split import list_items, ordinal_segments
 from bot.model import Event, Post
 from bot.rules.engine import load_ruleset
 from bot.rules.matcher import Matcher
@@ -285,3 +287,196 @@ def test_a_long_road_named_with_a_governorate_is_the_place(
 ) -> None:
     """ "on Route Tampa in Muthanna" is Highway 1 in Muthanna; a town on it wins; a destination is no site."""
     assert [(e.admin1, e.place) for e in events(analyser, text)] == [expected]
+
+
+WEEK_END = dt.datetime(2021, 6, 19, 15, 0, tzinfo=dt.UTC)  # Saturday 19 June, 18:00 in Iraq
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("• الأحد ٦/٦: عبوة على رتل", dt.date(2021, 6, 6)),
+        ("• الخميس، ١٠/٦: انفجار", dt.date(2021, 6, 10)),
+        ("Sunday 6/6: IED on a convoy", dt.date(2021, 6, 6)),
+        ("- Tue 8/6 – IED, Samawah", dt.date(2021, 6, 8)),
+    ],
+)
+def test_a_weekday_cues_a_day_and_month_in_digits(text: str, day: dt.date) -> None:
+    """ "الأحد ٦/٦:", "Sunday 6/6": a weekday before digits makes them a day and month (not the
+    last such weekday, 13 June)."""
+    found = find_dates(text, dt.date(2021, 6, 19))
+    assert [(mention.date, mention.kind) for mention in found] == [(day, "day_month")]
+
+
+@pytest.mark.parametrize("text", ["The score was 13/6 at half time.", "الخميس 17/6:30 مساء"])
+def test_digits_without_a_date_cue_are_no_date(text: str) -> None:
+    """A bare "13/6", or a weekday before "17/6:30", names no day and month."""
+    assert [mention.kind for mention in find_dates(text, dt.date(2021, 6, 19))] in ([], ["weekday"])
+
+
+def test_weekday_dated_list_lines_take_their_own_dates(analyser: Analyser) -> None:
+    """A week's round-up whose lines start "الاثنين ١٤/٦:" dates each attack by its line."""
+    text = (
+        "حصيلة استهداف أرتال الدعم اللوجستي هذا الأسبوع:\n"
+        "• الاثنين ١٤/٦: عبوة ناسفة على رتل للتحالف في الديوانية\n"
+        "• الأربعاء ١٦/٦: عبوة ناسفة على رتل للتحالف قرب الناصرية\n"
+        "• الجمعة ١٨/٦: إحراق شاحنات من رتل للتحالف في الزبير"
+    )
+    analysis = analyser.analyse(Post(channel="t", message_id=1, date=WEEK_END, text=text))
+    assert [(e.date.day, e.place) for e in analysis.events] == [
+        (14, "Diwaniyah"),
+        (16, "Nasiriyah"),
+        (18, "Zubayr"),
+    ]
+
+
+@pytest.mark.parametrize("dash", ["\u2013", "\u2014"])
+def test_lines_opened_by_a_dash_are_list_items(dash: str) -> None:
+    """Lines that open with an en or em dash are a list, like "-" or "•"; one such line is not."""
+    text = f"Two convoys were hit today:\n{dash} Kut: one truck burned\n{dash} Hayy: no damage"
+    assert len(list_items(text)) == 2
+    assert list_items(f"A convoy was hit near Kut today.\n{dash} Reuters") == []
+
+
+def test_a_dash_list_gives_an_event_per_line(analyser: Analyser) -> None:
+    """ "Three bombs hit convoys:" then "– Kut (Wasit): ..." lines: one event per line."""
+    text = (
+        "Three roadside bombs hit coalition logistics convoys on Thursday:\n"
+        "\u2013 Kut (Wasit): one truck damaged\n"
+        "\u2013 Diwaniyah (Qadisiyah): no damage\n"
+        "\u2013 Nasiriyah (Dhi Qar): the convoy drove on\n"
+        "No casualties in any of the attacks."
+    )
+    assert [(e.admin1, e.attack_type, e.killed) for e in events(analyser, text)] == [
+        ("IQ-WA", "ied", 0),
+        ("IQ-QA", "ied", 0),
+        ("IQ-DQ", "ied", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("انفجار عبوة بعجلة ضمن رتل للجيش، وأصيب على إثرها ثلاثة جنود.", None, 3),
+        ("انفجار عبوة على رتل، وقتل جراء ذلك سائق.", 1, None),
+        ("انفجار عبوة على رتل، وأصيب على إثر ذلك سائقان.", None, 2),
+        ("وجُرح فيه اثنان من المنتسبين", None, 2),
+        ("وأصيب على إثر الانفجار ثلاثة جنود", None, 3),
+        ("أصيب جراء الانفجار اثنان من الحراس", None, 2),
+        ("أصيب على الطريق", None, None),
+    ],
+)
+def test_casualties_after_words_pointing_back_to_the_attack(
+    text: str, killed: int | None, injured: int | None
+) -> None:
+    """ "وأصيب على إثرها ثلاثة", "قتل جراء ذلك سائق": the people follow "على إثره", "جراء الانفجار";
+    "سائقان" is two."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("استهداف رتل للتحالف بعبوة ناسفة على الطريق المؤدي إلى بلدة الهول", "Al-Hol"),
+        ("الحسكة | استهداف رتل للتحالف بعبوة ناسفة على الطريق الواصل إلى الهول شرقي الحسكة", "Al-Hol"),
+        ("استهداف رتل للتحالف بعبوة ناسفة في الحسكة وسط حالة من الهول بين الأهالي", "Hasakah"),
+    ],
+)
+def test_the_road_to_a_town_named_by_a_word_places_the_attack(
+    analyser: Analyser, text: str, place: str
+) -> None:
+    """ "on the road leading to (the town of) al-Hol" names the town; الهول as "horror" does not."""
+    assert [(e.admin1, e.place) for e in events(analyser, text)] == [("SY-HA", place)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An IED struck an SDF convoy near al-Kishkiyah in eastern Deir ez-Zor.",
+        "استهداف رتل لقسد بعبوة ناسفة في بلدة الكشكية بريف دير الزور الشرقي",
+    ],
+)
+def test_kishkiyah_is_in_deir_ez_zor(analyser: Analyser, text: str) -> None:
+    """al-Kishkiyah (الكشكية), a town of eastern Deir ez-Zor, is the site, not the province."""
+    assert [(e.admin1, e.place) for e in events(analyser, text)] == [("SY-DY", "Al-Kishkiyah")]
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("An IED hit a coalition supply convoy near Twairij this morning.", "Hindiyah"),
+        ("An IED hit a coalition supply convoy in Tuwayrij, east of Karbala.", "Hindiyah"),
+        ("A Turkish drone struck an SDF convoy near Derik.", "Derik"),
+    ],
+)
+def test_a_local_name_listed_with_the_reports_name(analyser: Analyser, text: str, place: str) -> None:
+    """ "Tuwairij=Hindiyah" in variants_en: the local name exports as Hindiyah; Derik has no such mapping."""
+    assert [e.place for e in events(analyser, text)] == [place]
+
+
+def test_an_english_variant_with_its_english_name_is_read_from_the_csv(tmp_path: Path) -> None:
+    """ "Tuwairij=Hindiyah" in variants_en: the spelling Tuwairij, given as Hindiyah; plain ones: None."""
+    csv_file = tmp_path / "places.csv"
+    csv_file.write_text(
+        "id,name_en,variants_en,name_ar,variants_ar,kind,country,governorate,lat,lon,source,geonameid,"
+        "ambiguous,notes\n"
+        "iq-karbala-gov,Karbala Governorate,,كربلاء,,governorate,IQ,Karbala,32.6,44.0,manual,,,\n"
+        "iq-x,Hindiyah,Tuwairij=Hindiyah|Hindiya,الهندية,,town,IQ,Karbala,32.5,44.2,manual,,,\n",
+        encoding="utf-8",
+    )
+    gazetteer = load_gazetteer([csv_file])
+    place = gazetteer.places["iq-x"]
+    assert [place.given_name(term) for term in ("Tuwairij", "Hindiya")] == ["Hindiyah", None]
+    assert {entry.term for entry in gazetteer.entries if entry.concept == place.concept} >= {"Tuwairij"}
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Gunmen set fire to fuel tankers in a convoy heading to Ain al-Asad base near Hit.", "us_coalition"),
+        ("مسلحون يحرقون صهاريج ضمن رتل متوجه إلى قاعدة حرير قرب أربيل", "us_coalition"),
+        ("Gunmen set fire to fuel tankers in a convoy near Hit.", "unknown"),
+        ("An Iraqi army convoy heading to Ain al-Asad base was hit by an IED near Hit.", "iraqi_forces"),
+    ],
+)
+def test_a_convoy_bound_for_a_coalition_base_is_the_coalitions(
+    analyser: Analyser, text: str, target: str
+) -> None:
+    """A convoy on its way to a base that hosts the coalition carries its supplies; an army one stays."""
+    assert [e.target for e in events(analyser, text)] == [target]
+
+
+@pytest.mark.parametrize(
+    "closing",
+    ["وكلاهما ينقل معدات لقوات التحالف.", "وكانا يحملان معدات للتحالف الدولي."],
+)
+def test_cargo_for_the_coalition_in_a_clause_of_its_own(analyser: Analyser, closing: str) -> None:
+    """ "الأول ... والثاني ...؛ وكلاهما ينقل معدات لقوات التحالف": both convoys are the coalition's."""
+    text = "تفجير عبوتين على رتلين في الديوانية اليوم؛ الأول قرب عفك والثاني قرب الحمزة، " + closing
+    assert [(e.place, e.target) for e in events(analyser, text)] == [
+        ("Afak", "us_coalition"),
+        ("Hamzah", "us_coalition"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "attack_type"),
+    [
+        (
+            "A blast hit a coalition supply convoy near Baiji; police have not said whether it was a bomb.",
+            "unknown",
+        ),
+        (
+            "A blast of undetermined origin ripped through a coalition convoy near Baiji; a bomb squad "
+            "was sent to the scene.",
+            "unknown",
+        ),
+        ("انفجار يطال رتلا للتحالف قرب بيجي ولم تتضح أسبابه بعد، وتحقق الشرطة في احتمال زرع عبوة", "unknown"),
+        ("A roadside bomb hit a coalition convoy near Baiji; it is unclear whether anyone was hurt.", "ied"),
+    ],
+)
+def test_a_weapon_left_in_doubt_is_unknown(analyser: Analyser, text: str, attack_type: str) -> None:
+    """ "not said whether it was a bomb", "undetermined origin", "لم تتضح أسبابه": unknown, though a
+    bomb is named; doubt of casualties leaves the bomb."""
+    assert [e.attack_type for e in events(analyser, text)] == [attack_type]

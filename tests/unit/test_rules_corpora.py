@@ -319,3 +319,106 @@ BLIND9_PHENOMENA = [
 def test_blind9_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
     """Each language phenomenon found on blind9 is read as intended, both ways."""
     assert shipped.classify(text).relevant is relevant
+
+
+def test_relevance_is_exact_on_the_tenth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind10 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind10.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind10 errors, in sentences of our own (none is from a corpus).
+BLIND10_PHENOMENA = [
+    # history series: headers and hashtags, a month of a past year; a dated day is a report
+    ("#OnThisDay 2005: insurgents ambushed a fuel convoy near Balad, killing four drivers.", False),
+    ("#TodayInHistory: a roadside bomb tore through a US supply convoy outside Fallujah.", False),
+    ("Today in history - 2006: an IED destroyed three trucks of a coalition convoy near Taji.", False),
+    ("#TBT: the burned tankers of a KBR convoy on the Abu Ghraib road.", False),
+    ("#من_الذاكرة | كمين لرتل أمريكي قرب الرمادي وإحراق ناقلاته.", False),
+    ("من ذاكرة المقاومة: تفجير عبوة ناسفة برتل للاحتلال على طريق المطار.", False),
+    ("في مثل هذا الشهر من عام 2007 استهدفت المقاومة رتلاً أمريكياً بعبوة ناسفة قرب بيجي.", False),
+    ("In March 2005 insurgents repeatedly attacked supply convoys on Route Tampa.", False),
+    ("خلال شهر آذار 2006 تعرضت أرتال الإمداد لهجمات بالعبوات قرب سامراء.", False),
+    ("On 5 April 2021 an IED hit a supply convoy near Diwaniyah.", True),
+    ("في 5 نيسان 2021 انفجرت عبوة ناسفة برتل للتحالف قرب الديوانية.", True),
+    ("An IED struck a coalition convoy near Samawah, a grim throwback to the 2000s.", True),
+    ("During the 2004 uprising insurgents ambushed supply convoys near Fallujah.", False),
+    ("An IED hit a US convoy near Kut, the worst attack since the 2019 protests.", True),
+    # a device meant (prepared, designed) for convoys is not an attack; its blast still is
+    ("عثرت القوات على عبوة ناسفة مُعدّة لاستهداف أرتال الدعم اللوجستي قرب الناصرية.", False),
+    ("المصدر: العبوة كانت مجهزة لضرب رتل للتحالف على الطريق الدولي.", False),
+    (
+        "Police said the device, meant to target coalition supply convoys, was removed from the"
+        " road near Kut.",
+        False,
+    ),
+    ("The IEDs were designed for use against supply convoys on the Basra highway, police said.", False),
+    ("انفجرت عبوة ناسفة كانت معدة لاستهداف رتل للتحالف على طريق السماوة.", True),
+    ("انفجار عبوة ناسفة على رتل للجيش في الطارمية والمعدات متضررة.", True),
+    # an explosion that did not happen, and the finite verbs of making a device safe
+    ("فرق الهندسة تفكك عبوة ناسفة قرب طريق أرتال الدعم اللوجستي من دون انفجار.", False),
+    ("سقطت قذيفة قرب رتل للتحالف ولم تنفجر.", False),
+    ("A rocket landed near a coalition convoy on the Basra road but failed to explode.", False),
+    (
+        "Engineers made safe a roadside bomb on the route used by supply convoys near Samawah"
+        " without any explosion.",
+        False,
+    ),
+    ("أبطلت مفارز الهندسة مفعول عبوة ناسفة على طريق أرتال الإمداد قرب السماوة.", False),
+    ("EOD teams rendered safe an IED on the highway used by coalition convoys near Kut.", False),
+    ("Engineers neutralised two IEDs on the road used by supply convoys near Hilla.", False),
+    ("انفجار عبوة ناسفة برتل للتحالف في الديوانية دون وقوع إصابات.", True),
+    ("An IED exploded beside a US convoy near Nasiriyah without causing casualties.", True),
+    ("Troops neutralised the gunmen who ambushed a supply convoy near Balad.", True),
+    ("Police disarmed an IED on the road used by coalition convoys near Kut.", False),
+    ("An IED went off minutes before the supply convoy passed near Kut.", False),
+    ("An IED exploded under the third truck before the convoy reached Kut.", True),
+    (
+        "انفجار عبوة ناسفة برتل للتحالف في الحلة ولاذ المهاجمون بالفرار قبل وصول القوات الأمنية.",
+        True,
+    ),
+    # travel advisories and the risk (danger, fear) of attacks; not "avoid the area" after one
+    (
+        "Travel advisory: contractors should avoid road travel to Baghdad airport because of IED"
+        " attacks on convoys along that road.",
+        False,
+    ),
+    (
+        "Staff should avoid all travel on Route Irish given the danger of roadside bombs targeting convoys.",
+        False,
+    ),
+    ("ننصح السائقين بتجنب السفر ليلاً على طريق الناصرية بسبب خطر العبوات التي تستهدف الأرتال.", False),
+    ("شركات النقل تعلق رحلاتها خشية تعرض أرتالها لهجمات بالعبوات الناسفة.", False),
+    ("An IED struck a US convoy near Kut and police asked drivers to avoid the area.", True),
+    ("أصيب سائق بجروح خطرة إثر انفجار عبوة ناسفة برتل للتحالف قرب الحلة.", True),
+    ("انفجار عبوة برتل للتحالف في السماوة، وانسحب الرتل خشية هجوم آخر.", True),
+    # calls to attack: first person, base forms, imperatives, "let us", "must be targeted"
+    ("We call upon the youth of Iraq to attack the occupier's convoys on every road.", False),
+    ("Let us turn their supply convoys into burning wrecks.", False),
+    ("The channel called for renewed attacks on coalition supply convoys.", False),
+    ("The occupier's convoys must be targeted on every road, the statement said.", False),
+    ("ندعو جميع العراقيين الأحرار إلى استهداف أرتال المحتل أينما وجدت.", False),
+    ("نهيب بشباب المقاومة لضرب قوافل الإمداد الأمريكية.", False),
+    ("اضربوا أرتال الاحتلال بالعبوات على كل الطرق.", False),
+    ("لنجعل قوافل المحتل ركاماً محترقاً.", False),
+    ("يجب استهداف أرتال المحتل على كل الطرق.", False),
+    ("Gunmen ambushed a US supply convoy near Taji; the group called on others to follow.", True),
+    # bullets and rounds are gunfire without the word "fire"; bullet-proof vehicles are not
+    ("Gunmen sprayed bullets at a coalition supply convoy near Samawah this morning.", True),
+    ("A convoy of army trucks was riddled with bullets on the Kirkuk road.", True),
+    ("Insurgents engaged a US convoy in a firefight near Balad.", True),
+    ("مسلحون يمطرون رتلاً للتحالف برصاص كثيف قرب الديوانية.", True),
+    ("شاحنات تسير معاً محملة بمعدات للتحالف تتعرض لعيارات نارية قرب الكوت.", True),
+    ("رشقة نارية على رتل للجيش في الطارمية فجر اليوم.", True),
+    ("Gunmen raked a coalition supply convoy with automatic fire near Kut.", True),
+    ("رمي بأسلحة بي كي سي على رتل للتحالف قرب الكوت فجر اليوم.", True),
+    ("A convoy of bullet-proof SUVs carried the delegation to the Green Zone.", False),
+    ("The army's news bulletin said a convoy reached Rutba.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND10_PHENOMENA)
+def test_blind10_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind10 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
