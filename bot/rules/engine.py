@@ -9,9 +9,10 @@ score reaches its threshold is decided, a label category picks its best-scoring 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from pathlib import Path
 
 from bot.errors import RuleError
@@ -27,6 +28,8 @@ __all__ = ["RELEVANT", "Category", "Rule", "RuleSet", "build_ruleset", "classify
 RELEVANT = "relevant"
 #: At most this many matches per concept are kept in a fired rule (explanations stay short).
 _MATCHES_PER_CONCEPT = 4
+#: How many concept masks ``_Plans.passing`` remembers before it starts again.
+_PASSING_MEMO = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +78,14 @@ class RuleSet:
     concepts: Mapping[str, tuple[TermEntry, ...]]
     rules: tuple[Rule, ...]
     categories: Mapping[str, Category]
-    #: concept -> the relevance rules / the label rules it can trigger, with their positions
-    _index: Mapping[str, tuple[tuple[int, Rule], ...]] = field(repr=False, compare=False)
-    _label_index: Mapping[str, tuple[tuple[int, Rule], ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
     #: concepts that can make a relevance rule with a positive weight fire
     _triggers: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    #: the rules compiled for ``evaluate`` (bit masks, flattened slots), derived once
+    _plans: _Plans = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_plans", _Plans.of(self.rules, self.concepts, self.labels))
 
     @property
     def entries(self) -> tuple[TermEntry, ...]:
@@ -113,13 +116,13 @@ class RuleSet:
                 break
         else:
             return Classification(relevant=False, score=0.0)
-        evidence = _Evidence(doc, hits, self.concepts)
-        fired = self._fire(doc, evidence, relevance=True)
+        evidence = _Evidence(doc, hits, self._plans.bits)
+        fired = self._fire(evidence, relevance=True)
         score = float(sum(hit.weight for hit in fired))
         relevant = score >= self.categories[RELEVANT].threshold
         labels: dict[str, str] = {}
         if relevant:
-            described = self._fire(doc, evidence, relevance=False)
+            described = self._fire(evidence, relevance=False)
             labels = self._decide(described)
             fired += described
         return Classification(relevant=relevant, score=round(score, 6), hits=tuple(fired), labels=labels)
@@ -127,7 +130,7 @@ class RuleSet:
     def labels_for(self, doc: Document, hits: Sequence[Hit], first: int, last: int) -> dict[str, str]:
         """The label categories (attack_type, target, ...) from the hits inside tokens first..last."""
         inside = [hit for hit in hits if first <= hit.first and hit.last <= last]
-        return self._decide(self._fire(doc, _Evidence(doc, inside, self.concepts), relevance=False))
+        return self._decide(self._fire(_Evidence(doc, inside, self._plans.bits), relevance=False))
 
     def classify(self, text: str) -> Classification:
         """Tokenise, match and evaluate one text with this rule set's own matcher."""
@@ -219,41 +222,37 @@ class RuleSet:
 
     # -- evaluation ---------------------------------------------------------------------
 
-    def _fire(self, doc: Document, evidence: _Evidence, *, relevance: bool) -> list[RuleHit]:
-        """Fire the relevance rules, or the label rules, that the evidence satisfies."""
-        index = self._index if relevance else self._label_index
-        candidates: dict[int, Rule] = {}
-        for concept in evidence.found:
-            for position, rule in index.get(concept, ()):
-                candidates[position] = rule
+    def _fire(self, evidence: _Evidence, *, relevance: bool) -> list[RuleHit]:
+        """Fire the relevance rules, or the label rules, that the evidence satisfies (file order).
+
+        A rule whose concepts are not all there (``all`` each, ``any`` one, ``none`` not at
+        all) is passed over on its masks alone: ``_try`` would return None for it.
+        """
+        plans = self._plans
         fired: list[RuleHit] = []
-        made = evidence.matches  # by id(hit): one TermMatch per hit, however many rules use it
-        for position in sorted(candidates):  # file order
-            rule = candidates[position]
-            matched = _try(rule, evidence)
+        made = evidence.matches
+        for plan in plans.passing(evidence.present, relevance=relevance):
+            matched = _try(plan, evidence)
             if matched is not None:
-                matches: list[TermMatch] = []
-                for hit in matched:
-                    match = made.get(id(hit))
-                    if match is None:
-                        text = doc.text[hit.start : hit.end]
-                        match = made[id(hit)] = TermMatch(hit.concept, hit.term, hit.start, hit.end, text)
-                    matches.append(match)
-                fired.append(RuleHit(rule.name, rule.category, rule.weight, rule.value, tuple(matches)))
+                rule = plan.rule
+                matches = tuple(map(made.__getitem__, matched))
+                fired.append(RuleHit(rule.name, rule.category, rule.weight, rule.value, matches))
         return fired
 
     def _decide(self, fired: Iterable[RuleHit]) -> dict[str, str]:
-        scores: dict[tuple[str, str], float] = {}
+        scores: dict[str, dict[str, float]] = {}  # category -> value -> score
         for hit in fired:
             if hit.value is not None:
-                key = (hit.category, hit.value)
-                scores[key] = scores.get(key, 0.0) + hit.weight
+                of_category = scores.setdefault(hit.category, {})
+                of_category[hit.value] = of_category.get(hit.value, 0.0) + hit.weight
         labels: dict[str, str] = {}
-        for category in self.labels:
+        nothing: dict[str, float] = {}
+        for category in self._plans.categories:
             best: str | None = None
             best_score = 0.0
+            of_category = scores.get(category.name, nothing)
             for value in category.values:  # earlier values win ties
-                score = scores.get((category.name, value), 0.0)
+                score = of_category.get(value, 0.0)
                 if score >= category.threshold and (best is None or score > best_score):
                     best, best_score = value, score
             chosen = best if best is not None else category.default
@@ -413,138 +412,289 @@ def _may_fit(window: tuple[int, tuple[int, ...], int], presence: Presence) -> bo
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One rule compiled for ``_fire``: its concepts as bit masks, its slot concepts flattened.
+
+    The masks are over the rule set's concepts (``_Plans.bits``); a rule needs
+    ``needed & present == needed``, ``one_of & present`` (when it has an ``any`` list) and
+    no ``excluded & present``, where ``present`` is the mask of the concepts found.
+    """
+
+    rule: Rule
+    needed: int  # the ``all`` concepts
+    one_of: int  # the ``any`` concepts (0: no ``any`` list)
+    excluded: int  # the ``none`` concepts
+    near: int  # the ``none_near`` concepts
+    slots: tuple[tuple[str, ...], ...]
+    none_near: tuple[str, ...]
+    within: int | None
+    #: whether the rule must fire inside one sentence (``same_sentence``, or ``none_near`` without a window)
+    local: bool
+    #: every slot's concepts in slot order (the order ``_keep`` counts matches in)
+    concepts: tuple[str, ...]
+    #: no concept occurs twice in ``concepts``: each concept's hits come as one run
+    distinct: bool
+    #: concept -> the number of its slot (with ``distinct`` concepts)
+    slot_of: Mapping[str, int]
+
+    @classmethod
+    def of(cls, rule: Rule, bits: Mapping[str, int]) -> _Plan:
+        """Compile one rule over these concept bits."""
+
+        def mask(names: Iterable[str]) -> int:
+            found = 0
+            for name in names:
+                found |= bits[name]
+            return found
+
+        concepts = tuple(concept for slot in rule.slots for concept in slot)
+        return cls(
+            rule=rule,
+            needed=mask(rule.all_of),
+            one_of=mask(rule.any_of),
+            excluded=mask(rule.none_of),
+            near=mask(rule.none_near),
+            slots=rule.slots,
+            none_near=rule.none_near,
+            within=rule.within,
+            local=rule.same_sentence or (rule.within is None and bool(rule.none_near)),
+            concepts=concepts,
+            distinct=len(set(concepts)) == len(concepts),
+            slot_of={concept: number for number, slot in enumerate(rule.slots) for concept in slot},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Plans:
+    """The rules of a rule set compiled for evaluation, in file order."""
+
+    #: one bit per concept a hit may carry (the rule set's concepts); concepts only rules
+    #: name get bits above these, so no hit ever sets them
+    bits: Mapping[str, int]
+    relevance: tuple[_Plan, ...]
+    labels: tuple[_Plan, ...]
+    categories: tuple[Category, ...]  # the label categories, as ``RuleSet.labels``
+    #: (relevance?, mask of the concepts present) -> the plans that pass their mask test
+    _passing: dict[tuple[bool, int], tuple[_Plan, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def passing(self, present: int, *, relevance: bool) -> tuple[_Plan, ...]:
+        """The relevance (or label) plans with every ``all``, one ``any`` and no ``none`` concept present.
+
+        Only they can fire; the answer depends on the mask alone, so it is memoised (bounded).
+        """
+        key = (relevance, present)
+        passing = self._passing.get(key)
+        if passing is None:
+            if len(self._passing) >= _PASSING_MEMO:
+                self._passing.clear()
+            passing = self._passing[key] = tuple(
+                plan
+                for plan in (self.relevance if relevance else self.labels)
+                if plan.needed & present == plan.needed
+                and (not plan.one_of or plan.one_of & present)
+                and not plan.excluded & present
+            )
+        return passing
+
+    @classmethod
+    def of(
+        cls, rules: Sequence[Rule], concepts: Mapping[str, object], categories: tuple[Category, ...]
+    ) -> _Plans:
+        """Compile the rules; a rule with neither ``all`` nor ``any`` concepts never fires."""
+        named = dict.fromkeys(concepts)
+        for rule in rules:
+            named.update(dict.fromkeys((*rule.all_of, *rule.any_of, *rule.none_of, *rule.none_near)))
+        every = {name: 1 << number for number, name in enumerate(named)}
+        plans = [_Plan.of(rule, every) for rule in rules if rule.all_of or rule.any_of]
+        return cls(
+            bits={name: every[name] for name in concepts},
+            relevance=tuple(plan for plan in plans if plan.rule.category == RELEVANT),
+            labels=tuple(plan for plan in plans if plan.rule.category != RELEVANT),
+            categories=categories,
+        )
+
+
 class _Evidence:
-    """The hits of one document by concept, and by concept and sentence (one pass over the hits)."""
+    """The hits of one document by concept and by sentence (one pass over the hits).
 
-    __slots__ = ("doc", "found", "grouped", "matches", "unions")
+    ``found`` holds each concept's hits, ``sentences`` each sentence's, both in hit order
+    (``_try`` relies on no other order); ``present`` is the mask of the concepts found.
+    Hits of concepts without a bit (unknown to the rule set) are ignored.
+    """
 
-    def __init__(self, doc: Document, hits: Iterable[Hit], known: Mapping[str, object]) -> None:
+    __slots__ = ("doc", "found", "matches", "present", "sentences")
+
+    def __init__(self, doc: Document, hits: Iterable[Hit], bits: Mapping[str, int]) -> None:
         found: dict[str, list[Hit]] = {}
-        grouped: dict[str, dict[int, list[Hit]]] = {}
+        masks: dict[int, int] = {}
+        members: dict[int, list[Hit]] = {}
+        present = 0
         noted = doc.sentence_keys  # noted by the matcher as it scanned
+        # hits come by position (``scan`` sorts them), so a run of them shares a sentence:
+        # its list and the concepts seen in it (``mask``) are at hand until the run ends
+        current: int | None = None
+        in_sentence: list[Hit] = []
+        mask = 0
         for hit in hits:
             concept = hit.concept
-            if concept not in known:
+            bit = bits.get(concept)
+            if bit is None:
                 continue
-            sentence = noted.get(hit.first)
-            if sentence is None:
-                sentence = doc.sentence_key(hit.first)
+            present |= bit
             hits_of = found.get(concept)
             if hits_of is None:
                 found[concept] = [hit]
-                grouped[concept] = {sentence: [hit]}
-                continue
-            hits_of.append(hit)
-            by_sentence = grouped[concept]
-            bucket = by_sentence.get(sentence)
-            if bucket is None:
-                by_sentence[sentence] = [hit]
             else:
-                bucket.append(hit)
+                hits_of.append(hit)
+            sentence = noted.get(hit.first)
+            if sentence is None:
+                sentence = doc.sentence_key(hit.first)
+            if sentence != current:
+                if current is not None:
+                    masks[current] |= mask
+                current, mask = sentence, 0
+                in_sentence = members.setdefault(sentence, [])
+                masks.setdefault(sentence, 0)
+            in_sentence.append(hit)
+            mask |= bit
+        if current is not None:
+            masks[current] |= mask
         self.doc = doc
         self.found = found
-        #: concept -> sentence key -> the concept's hits in that sentence (in hit order)
-        self.grouped = grouped
-        self.unions: dict[tuple[str, ...], frozenset[int]] = {}
-        self.matches: dict[int, TermMatch] = {}  # id(hit) -> its TermMatch, shared by every rule
-
-    def sentences_of_any(self, concepts: tuple[str, ...]) -> frozenset[int]:
-        """The sentence keys any of the concepts occurs in (rules share their lists: memoised)."""
-        cached = self.unions.get(concepts)
-        if cached is None:
-            grouped = self.grouped
-            union: set[int] = set()
-            for concept in concepts:
-                sentences = grouped.get(concept)
-                if sentences is not None:
-                    union.update(sentences)
-            cached = self.unions[concepts] = frozenset(union)
-        return cached
+        self.present = present
+        #: (sentence key, mask of its concepts, its hits) for each sentence with a hit, by key
+        self.sentences = [(sentence, masks[sentence], members[sentence]) for sentence in sorted(masks)]
+        self.matches = _Matches(doc.text)
 
 
-def _try(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
-    """The hits that make a rule fire, or None when it does not."""
+class _Matches(dict[Hit, TermMatch]):
+    """``hit -> its TermMatch``, made on first use: every rule that keeps a hit shares one."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __missing__(self, hit: Hit) -> TermMatch:
+        match = self[hit] = TermMatch(
+            hit.concept, hit.term, hit.start, hit.end, self.text[hit.start : hit.end]
+        )
+        return match
+
+
+def _try(plan: _Plan, evidence: _Evidence) -> list[Hit] | None:
+    """The hits that make a rule fire, or None when it does not.
+
+    ``_fire`` calls it only for a rule whose ``all``/``any``/``none`` test passes on the
+    evidence's concept mask; what is left is where the hits are.
+    """
+    if plan.local:
+        return _in_a_sentence(plan, evidence.sentences)
     found = evidence.found
-    for concept in rule.all_of:
-        if concept not in found:
-            return None
-    if rule.any_of and not any(concept in found for concept in rule.any_of):
-        return None
-    for concept in rule.none_of:
-        if concept in found:
-            return None
-    slots = rule.slots
-    if rule.same_sentence or (rule.within is None and rule.none_near):
-        return _in_a_sentence(rule, evidence)
-    hits = [[hit for concept in slot for hit in found.get(concept, ())] for slot in slots]
-    if rule.within is None:
-        return _keep(hit for slot in hits for hit in slot)
-    excluded = [hit for concept in rule.none_near for hit in found.get(concept, ())]
-    return _in_a_window(rule.within, hits, excluded)
+    if plan.within is None:
+        if not plan.distinct:
+            return _keep([hit for concept in plan.concepts for hit in found.get(concept, ())])
+        kept: list[Hit] = []
+        for concept in plan.concepts:
+            kept += found.get(concept, ())[:_MATCHES_PER_CONCEPT]  # what _keep would count
+        kept.sort(key=_POSITION)
+        return kept
+    slots = [[hit for concept in slot for hit in found.get(concept, ())] for slot in plan.slots]
+    excluded: list[Hit] = []
+    if plan.near & evidence.present:
+        excluded = [hit for concept in plan.none_near for hit in found.get(concept, ())]
+    return _in_a_window(plan.within, slots, excluded)
 
 
-def _in_a_sentence(rule: Rule, evidence: _Evidence) -> list[Hit] | None:
-    shared: frozenset[int] | None = None
-    for slot in rule.slots:
-        here = evidence.sentences_of_any(slot)
-        shared = here if shared is None else shared & here
-        if not shared:
-            return None
-    assert shared is not None
-    if rule.none_near:
-        shared = shared - evidence.sentences_of_any(rule.none_near)
-        if not shared:
-            return None
-    grouped = evidence.grouped
-    nothing: dict[int, list[Hit]] = {}
-    for sentence in sorted(shared):
-        in_sentence = [
-            [hit for concept in slot for hit in grouped.get(concept, nothing).get(sentence, ())]
-            for slot in rule.slots
-        ]
-        if rule.within is None:
-            return _keep(hit for slot in in_sentence for hit in slot)
-        matched = _in_a_window(rule.within, in_sentence, [])
+def _in_a_sentence(plan: _Plan, sentences: list[tuple[int, int, list[Hit]]]) -> list[Hit] | None:
+    """The hits in the first sentence (by key) with every slot, no ``none_near`` concept and a window.
+
+    Each candidate sentence is tested on its concept mask alone; its hits are gathered
+    only then.
+    """
+    needed, one_of, near = plan.needed, plan.one_of, plan.near
+    for _, mask, hits in sentences:
+        if needed & mask != needed or (one_of and not one_of & mask) or near & mask:
+            continue
+        if plan.within is None:
+            if plan.distinct:  # each concept of the slots once: its hits here, in hit order
+                return _keep([hit for hit in hits if hit.concept in plan.slot_of])
+            return _keep([hit for slot in _gather(plan, hits) for hit in slot])
+        matched = _in_a_window(plan.within, _gather(plan, hits), [])
         if matched is not None:
             return matched
     return None
 
 
+def _gather(plan: _Plan, hits: list[Hit]) -> list[list[Hit]]:
+    """Each slot's hits among ``hits`` (one sentence's), as ``_in_a_window`` takes them.
+
+    With distinct concepts a slot's list may interleave its concepts' hits: the window
+    found and the hits kept only depend on each concept's hits being in hit order.
+    """
+    if not plan.distinct:
+        return [[hit for concept in slot for hit in hits if hit.concept == concept] for slot in plan.slots]
+    slots: list[list[Hit]] = [[] for _ in plan.slots]
+    slot_of = plan.slot_of
+    for hit in hits:
+        number = slot_of.get(hit.concept)
+        if number is not None:
+            slots[number].append(hit)
+    return slots
+
+
 def _in_a_window(within: int, slots: list[list[Hit]], excluded: list[Hit]) -> list[Hit] | None:
-    tagged = sorted(
-        ((hit.first, number, hit) for number, slot in enumerate(slots) for hit in slot),
-        key=_FIRST_AND_SLOT,
-    )
+    """The hits of the first window (by its first hit) of ``within`` tokens holding every slot.
+
+    A window starts at a hit and holds the hits at most ``within`` tokens after it; it
+    counts when no ``excluded`` hit lies ``within`` tokens or less before its first or
+    after its last hit. Hits are ordered by first token, ties by slot, then as given.
+    """
+    if within < 0 or not all(slots):
+        return None  # no window holds every slot
+    tagged = [(hit.first, number, hit) for number, slot in enumerate(slots) for hit in slot]
+    tagged.sort(key=_FIRST)  # stable, and slots were listed in order: ties stay by slot
+    blocked = sorted(hit.first for hit in excluded) if excluded else []
     needed = len(slots)
     size = len(tagged)
+    stop = 0
     for start, (first, _, _) in enumerate(tagged):
-        stop = start
-        while stop < size and tagged[stop][0] - first <= within:  # sorted: the window ends here
+        # the window is tagged[start:stop]; a later start's window ends no earlier
+        while stop < size and tagged[stop][0] <= first + within:
             stop += 1
-        window = tagged[start:stop]
-        if len({number for _, number, _ in window}) < needed:
-            continue
-        low, high = first - within, window[-1][0] + within
-        if any(low <= hit.first <= high for hit in excluded):
-            continue
-        return _keep(hit for _, _, hit in window)
+        if len({number for _, number, _ in tagged[start:stop]}) == needed:
+            low, high = first - within, tagged[stop - 1][0] + within
+            nearest = bisect_left(blocked, low)
+            if nearest == len(blocked) or blocked[nearest] > high:
+                return _keep(list(map(_HIT, tagged[start:stop])))
     return None
 
 
-def _keep(hits: Iterable[Hit]) -> list[Hit]:
-    kept: list[Hit] = []
-    counts: dict[str, int] = {}
-    for hit in hits:
-        seen = counts.get(hit.concept, 0)
-        if seen < _MATCHES_PER_CONCEPT:
-            counts[hit.concept] = seen + 1
-            kept.append(hit)
+def _keep(hits: list[Hit]) -> list[Hit]:
+    """The first ``_MATCHES_PER_CONCEPT`` hits of each concept, sorted by position (stable).
+
+    ``hits`` is a fresh list: it may be sorted in place and returned.
+    """
+    kept = hits
+    if len(hits) > _MATCHES_PER_CONCEPT:  # else no concept has more
+        kept = []
+        counts: dict[str, int] = {}
+        for hit in hits:
+            seen = counts.get(hit.concept, 0)
+            if seen < _MATCHES_PER_CONCEPT:
+                counts[hit.concept] = seen + 1
+                kept.append(hit)
     kept.sort(key=_POSITION)
     return kept
 
 
-_FIRST_AND_SLOT = itemgetter(0, 1)
-_POSITION = attrgetter("first", "last", "concept")
+_FIRST = itemgetter(0)
+_HIT = itemgetter(2)
+_POSITION = itemgetter(2, 3, 0)  # a Hit's (first, last, concept)
 
 
 def build_ruleset(source: Source) -> RuleSet:
@@ -578,13 +728,6 @@ def build_ruleset(source: Source) -> RuleSet:
         )
         for rule in source.rules
     )
-    index: dict[str, list[tuple[int, Rule]]] = {}
-    label_index: dict[str, list[tuple[int, Rule]]] = {}
-    for position, rule in enumerate(rules):
-        for trigger in rule.triggers:
-            (index if rule.category == RELEVANT else label_index).setdefault(trigger, []).append(
-                (position, rule)
-            )
     categories = {
         category.name: Category(
             category.name,
@@ -605,8 +748,6 @@ def build_ruleset(source: Source) -> RuleSet:
         concepts={name: tuple(entries) for name, entries in concepts.items()},
         rules=rules,
         categories=categories,
-        _index={concept: tuple(found) for concept, found in index.items()},
-        _label_index={concept: tuple(found) for concept, found in label_index.items()},
         _triggers=triggers,
     )
 

@@ -19,8 +19,8 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, count
-from operator import add, not_, sub
+from itertools import accumulate, compress
+from operator import not_, sub
 
 __all__ = [
     "DROP",
@@ -210,6 +210,7 @@ class _ChunkCache(dict[str, _Chunk]):
             self.clear()
             _STREAMS.reset()
             _COUNTS.reset()
+            _WIDTHS.reset()
         if chunk == _NEWLINE:
             return _LINE_CHUNK
         analysis = self[chunk] = _analyse_chunk(chunk)
@@ -243,11 +244,34 @@ class _Counts(dict[str, int]):
         return value
 
 
+class _Widths(dict[str, int]):
+    """``piece -> how far the next piece starts after it in the original text``.
+
+    A piece is a chunk, a line-break mark or the empty string between two spaces; one
+    space follows it (``len + 1``), except a line-break mark: it stands for the newline
+    that is itself the separator, and the spaces around it are not in the original (0).
+    """
+
+    limit = 60_000
+
+    def reset(self) -> None:
+        self.clear()
+        self[_NEWLINE] = 0
+
+    def __missing__(self, piece: str) -> int:
+        if len(self) >= self.limit:
+            self.reset()
+        value = self[piece] = len(piece) + 1
+        return value
+
+
 _CHUNKS = _ChunkCache()
 _STREAMS = _Streams()
 _COUNTS = _Counts()
+_WIDTHS = _Widths()
 _STREAMS.reset()
 _COUNTS.reset()
+_WIDTHS.reset()
 
 
 def chunk_stream(chunk: str) -> str:
@@ -312,25 +336,24 @@ class Document:
 
     def span(self, index: int) -> tuple[int, int]:
         """The original-text ``(start, end)`` of token ``index``."""
-        counts = self._token_counts()
-        part = bisect_right(counts, index)
-        inner = index - (counts[part - 1] if part else 0)
-        base = self._part_starts()[part]
-        start, end = _CHUNKS[self.parts[part]].spans[inner]
-        return base + start, base + end
+        return self.spans((index,))[index]
 
     def spans(self, indexes: Iterable[int]) -> dict[int, tuple[int, int]]:
-        """``span`` of many tokens at once (one call: the matcher needs dozens per post)."""
+        """``span`` of many tokens at once (one call: the matcher needs dozens per post).
+
+        Token ``index`` is word ``index - before[part]`` of the first part whose running
+        count exceeds ``index`` (parts without words never do), at that part's offset.
+        """
         counts = self._token_counts()
+        before = self._words_before()
         starts = self._part_starts()
         parts = self.parts
         chunks = _CHUNKS
         found: dict[int, tuple[int, int]] = {}
         for index in indexes:
             part = bisect_right(counts, index)
-            inner = index - (counts[part - 1] if part else 0)
             base = starts[part]
-            start, end = chunks[parts[part]].spans[inner]
+            start, end = chunks[parts[part]].spans[index - before[part]]
             found[index] = (base + start, base + end)
         return found
 
@@ -376,23 +399,25 @@ class Document:
     # -- lazily computed structure ------------------------------------------------------
 
     def _token_counts(self) -> list[int]:
+        """How many words the parts hold, up to and including each part (a running count)."""
         cached = self._cache.get("counts")
         if cached is None:
             cached = self._cache["counts"] = list(accumulate(map(_COUNTS.__getitem__, self.parts)))
+        return cached  # type: ignore[return-value]
+
+    def _words_before(self) -> list[int]:
+        """How many words the parts before each part hold (``_token_counts`` shifted by one)."""
+        cached = self._cache.get("before")
+        if cached is None:
+            counts = self._token_counts()
+            cached = self._cache["before"] = [0, *counts[:-1]] if counts else []
         return cached  # type: ignore[return-value]
 
     def _part_starts(self) -> list[int]:
         """Every part's offset in the original text."""
         cached = self._cache.get("starts")
         if cached is None:
-            positions, spelled = self._spelled_starts()
-            cached = self._cache["starts"] = _originals(positions, spelled, self.parts)
-        return cached  # type: ignore[return-value]
-
-    def _spelled_starts(self) -> tuple[list[int], str | None]:
-        cached = self._cache.get("spelled")
-        if cached is None:
-            cached = self._cache["spelled"] = _part_starts(self.text, self.parts)
+            cached = self._cache["starts"] = _part_starts(self.text, self.parts)
         return cached  # type: ignore[return-value]
 
     def _breaks(self) -> tuple[list[int], list[int]]:
@@ -442,41 +467,27 @@ _one_more = (1).__add__
 _MARK_RUN = re.compile(f"[{SENTENCE}{LINE}](?: [{SENTENCE}{LINE}])*")
 
 
-def _part_starts(text: str, parts: tuple[str, ...]) -> tuple[list[int], str | None]:
-    """Where every part starts, and the text those offsets are in (None: the original text).
+def _part_starts(text: str, parts: tuple[str, ...]) -> list[int]:
+    """Where every part starts in the original text.
 
-    In the usual cases the offsets are prefix sums of lengths in the text with each newline
-    spelled " <mark> " (two characters longer; ``_originals`` corrects the offsets for the
-    newlines before it when it is needed).
+    In the usual cases the text, with each newline spelled " <mark> ", is its parts and
+    pieces in between, one space apart: an offset is then the sum of the ``_WIDTHS`` of
+    the parts (or of the pieces of ``split(" ")``) before it, at C speed. (A line-break
+    part holds no word: its offset is never read.)
     """
     if _NEWLINE not in text:
-        spelled = text.replace("\n", f" {_NEWLINE} ")
-        newlines = spelled if "\n" in text else None
-        if len(spelled) == sum(map(len, parts)) + len(parts) - 1:
-            # one character between parts and none around them: prefix sums of the parts
-            positions = list(map(add, accumulate(map(len, parts), initial=0), count()))
-            positions.pop()  # the sum after the last part
-            return positions, newlines
-        pieces = spelled.split(" ")  # runs of spaces (blank lines): prefix sums of the pieces
-        if list(filter(None, pieces)) == list(parts):
-            positions = list(compress(map(add, accumulate(map(len, pieces), initial=0), count()), pieces))
-            return positions, newlines
-    return _part_starts_by_line(text), None
+        if len(text) + 2 * text.count("\n") == sum(map(len, parts)) + len(parts) - 1:
+            # one character between parts and none around them: sums over the parts
+            return list(accumulate(map(_WIDTHS.__getitem__, parts[:-1]), initial=0))
+        if not _OTHER_SPACE.search(text):
+            # runs of spaces (blank lines): the parts are the pieces of split(" ") but empty ones
+            pieces = text.replace("\n", f" {_NEWLINE} ").split(" ")
+            return list(compress(accumulate(map(_WIDTHS.__getitem__, pieces), initial=0), pieces))
+    return _part_starts_by_line(text)
 
 
-def _originals(positions: list[int], spelled: str | None, parts: tuple[str, ...]) -> list[int]:
-    """Offsets in the spelled text back to the original: two less per newline before.
-
-    Each newline is one line-break part, so the newlines before a part are a prefix count
-    over the parts (C-level maps: linear, no Python loop over the parts).
-    """
-    if spelled is None:
-        return positions
-    before = accumulate(map(_NEWLINE.__eq__, parts), initial=0)
-    return list(map(sub, positions, map(_TWICE, before)))
-
-
-_TWICE = (2).__mul__
+#: Whitespace other than a space or a newline (``str.split`` and ``\s`` agree on whitespace).
+_OTHER_SPACE = re.compile(r"[^\S \n]")
 
 
 def _part_starts_by_line(text: str) -> list[int]:
