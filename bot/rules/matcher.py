@@ -37,7 +37,11 @@ import ahocorasick
 from bot.rules.accel import RegexGate, hyperscan
 from bot.rules.text import LINE, MARKS, SENTENCE, Document, chunk_stream, fold_letters, tokenise
 
-__all__ = ["Hit", "Matcher", "Presence", "TermEntry", "compile_regex", "readings", "term_words"]
+__all__ = ["GAF", "QAF", "Hit", "Matcher", "Presence", "TermEntry", "compile_regex", "readings", "term_words"]
+
+#: Gaf, which Iraqi writers also put for the qaf sound (حرگ for حرق "burned"), and qaf.
+GAF = "\u06af"
+QAF = "\u0642"
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +494,7 @@ class Matcher:
         self._vocabulary = vocabulary
         self._tolerant = tolerant
         self._words = _WordCache(self._canonical_word)
-        self._chunks = _ChunkCache(self._words)
+        self._chunks = _ChunkCache(self._words, vocabulary)
 
         keys: dict[str, list[_Key]] = {}
         for entry, words in prepared:
@@ -794,13 +798,21 @@ class _WordCache(dict[str, str]):
 
 
 class _ChunkCache(dict[str, str]):
-    """``chunk -> its stream with words mapped to vocabulary words``, for one matcher, bounded."""
+    """``chunk -> its stream with words mapped to vocabulary words``, for one matcher, bounded.
+
+    Iraqi writers put gaf for the qaf sound (حرگ for حرق "burned", گنبلة for قنبلة "bomb"),
+    while the normaliser folds گ to ك, its Persian and Kurdish reading (گرميان, Garmiyan). A
+    word written with گ that the ك reading leaves outside the vocabulary is read with ق when
+    that reading is a vocabulary word (plain terms only: an exact or regex term sees the
+    normalised word).
+    """
 
     limit = 50_000
 
-    def __init__(self, words: _WordCache) -> None:
+    def __init__(self, words: _WordCache, vocabulary: frozenset[str]) -> None:
         super().__init__()
         self.words = words
+        self.vocabulary = vocabulary
 
     def __missing__(self, chunk: str) -> str:
         if len(self) >= self.limit:
@@ -808,10 +820,28 @@ class _ChunkCache(dict[str, str]):
         stream = chunk_stream(chunk)
         if stream == LINE:
             value = SENTENCE  # one kind of mark in the canonical stream: one count per hit
+        elif not stream:
+            value = ""
+        elif GAF in chunk:
+            value = " ".join(self._gaf_read(chunk, stream.split(" ")))
         else:
-            value = " ".join(map(self.words.__getitem__, stream.split(" "))) if stream else ""
+            value = " ".join(map(self.words.__getitem__, stream.split(" ")))
         self[chunk] = value
         return value
+
+    def _gaf_read(self, chunk: str, normalised: list[str]) -> list[str]:
+        """The chunk's vocabulary words, a گ word read with ق where only that reading is one."""
+        words = [self.words[word] for word in normalised]
+        as_qaf = chunk_stream(chunk.replace(GAF, QAF)).split(" ")
+        if len(as_qaf) != len(words):  # pragma: no cover - a letter for a letter: same words
+            return words
+        vocabulary = self.vocabulary
+        for index, (word, other) in enumerate(zip(normalised, as_qaf, strict=True)):
+            if other != word and words[index] not in vocabulary:
+                read = self.words[other]
+                if read in vocabulary:
+                    words[index] = read
+        return words
 
 
 _ORDER = itemgetter(2, 3, 0, 1)  # Hit: first, last, concept, term

@@ -33,7 +33,15 @@ from types import ModuleType
 
 import ahocorasick
 
-from bot.rules.matcher import TermEntry, _first_literals, _inner_literals, _required_literal, term_words
+from bot.rules.matcher import (
+    GAF,
+    QAF,
+    TermEntry,
+    _first_literals,
+    _inner_literals,
+    _required_literal,
+    term_words,
+)
 from bot.rules.text import DROP, TABLE, fold_letters, normalise
 
 hyperscan: ModuleType | None
@@ -58,6 +66,8 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {}
 for _code, _target in TABLE.items():
     if _target is not None and chr(_code) not in _FOLDED_SOURCES:
         _SPELLINGS[_target] = (*_SPELLINGS.get(_target, ()), chr(_code))
+#: the matcher may also read گ as ق (Iraqi writing): a key with ق is looked for with گ too
+_SPELLINGS[QAF] = (*_SPELLINGS.get(QAF, ()), GAF)
 #: At most this many spellings of one key (a longer word keeps its least ambiguous piece).
 _MAX_SPELLINGS = 256
 _ARTICLE = "\u0627\u0644"  # ال
@@ -69,6 +79,8 @@ def screen_text(text: str) -> str:
     if text.isascii():
         return text.lower()
     if not unicodedata.is_normalized("NFKC", text):
+        if GAF in text:  # normalise folds گ to ك; the matcher may read it as ق too: both
+            return normalise(text) + "\n" + normalise(text.replace(GAF, QAF))
         return normalise(text)
     folded = DROP.sub("", text.casefold())
     for source, target in _FOLDED:

@@ -124,6 +124,30 @@ def test_short_arabic_words_get_no_proclitics() -> None:
     assert _found([TermEntry("month", "آب")], "١٢ آب ٢٠٢٠") == [("month", "آب")]
 
 
+def test_gaf_is_read_as_qaf_where_only_that_makes_a_term_word() -> None:
+    """Iraqi گ for ق (حرگ "burned", بالگنبلة "with the bomb"); a ك word stays ك; exact terms see ك."""
+    matcher = Matcher(
+        [
+            TermEntry("burn", "حرق"),
+            TermEntry("bomb", "قنبلة"),
+            TermEntry("blocks", "كتل"),
+            TermEntry("kill", "قتل"),
+            TermEntry("exact", "قذيفة", exact=True),
+        ]
+    )
+
+    def concepts(text: str) -> set[str]:
+        return {hit.concept for hit in matcher.scan(tokenise(text))}
+
+    assert concepts("حرگ الشاحنات") == {"burn"}
+    assert concepts("انفجرت بالگنبلة") == {"bomb"}
+    assert concepts("گتل") == {"blocks"}  # گتل reads as كتل, a term word: never قتل
+    assert concepts("گذيفة") == set()  # an exact term: only its normalised word
+    assert concepts("گرميان حرك") == set()  # no term word either way
+    hit = matcher.scan(tokenise("وقد حرگ الرتل"))[0]
+    assert (hit.term, "وقد حرگ الرتل"[hit.start : hit.end]) == ("حرق", "حرگ")
+
+
 def test_phrases_do_not_cross_sentences() -> None:
     """A multi-word term does not match across sentence punctuation."""
     assert _found([TermEntry("c", "car bomb")], "a car. Bomb squads came") == []

@@ -125,6 +125,22 @@ def test_screen_text_is_normalise_up_to_the_rare_letters(text: str) -> None:
     assert normalise(screen_text(text)) == normalise(text)
 
 
+def test_screen_text_of_unnormalised_gaf_holds_both_readings() -> None:
+    """Text the cheap fold cannot take, with گ: the ك reading and the ق reading, both."""
+    text = "ﺣﺮگ الشاحنات"  # presentation forms: not NFKC
+    assert screen_text(text) == "حرك الشاحنات\nحرق الشاحنات"
+
+
+def test_a_qaf_term_is_possible_where_it_is_written_with_gaf() -> None:
+    """حرگ / گنبلة may be read as حرق / قنبلة by the matcher: the prefilter lets them through."""
+    prefilter = Prefilter(
+        {"burn": [TermEntry("burn", "حرق")], "bomb": [TermEntry("bomb", "قنبلة")]}, ("burn", "bomb")
+    )
+    assert prefilter.possible("حرگ الشاحنات") == 0b01
+    assert prefilter.possible("انفجار گنبلة") == 0b10
+    assert prefilter.possible("ﺣﺮگ") == 0b01
+
+
 def _corpus_texts() -> list[str]:
     dev = (ROOT.parent / "shared" / "eval" / "dev.jsonl").read_text(encoding="utf-8")
     texts = [json.loads(line)["text"] for line in dev.splitlines() if line]
@@ -168,7 +184,7 @@ _VARIANTS = {
     "ك": "کڪگ",
     "ب": "پ",
     "ف": "ڤ",
-    "ق": "ڨ",
+    "ق": "ڨگ",  # gaf for qaf: Iraqi writing (the matcher reads it as ق when that makes a term)
     "ج": "چ",
     "ز": "ژ",
 }
