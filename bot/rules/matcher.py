@@ -494,7 +494,6 @@ class Matcher:
         self._vocabulary = vocabulary
         self._tolerant = tolerant
         self._words = _WordCache(self._canonical_word)
-        self._chunks = _ChunkCache(self._words, vocabulary)
 
         keys: dict[str, list[_Key]] = {}
         for entry, words in prepared:
@@ -531,6 +530,9 @@ class Matcher:
         self._candidates_key = f"regex-candidates:{id(self)}"
         self.size = len(prepared) + len(regexes)
         self._keys = keys
+        # a wildcard key " w1 stem" (no closing space) matches a last token that starts with stem
+        stems = tuple(sorted({key.rsplit(" ", 1)[-1] for key in keys if not key.endswith(" ")}))
+        self._chunks = _ChunkCache(self._words, vocabulary, stems)
         self._memo_key = f"canonical:{id(self)}"
         self._regex_key = f"regex:{id(self)}"
         self._values = values
@@ -802,17 +804,18 @@ class _ChunkCache(dict[str, str]):
 
     Iraqi writers put gaf for the qaf sound (حرگ for حرق "burned", گنبلة for قنبلة "bomb"),
     while the normaliser folds گ to ك, its Persian and Kurdish reading (گرميان, Garmiyan). A
-    word written with گ that the ك reading leaves outside the vocabulary is read with ق when
-    that reading is a vocabulary word (plain terms only: an exact or regex term sees the
-    normalised word).
+    word written with گ that the ك reading leaves outside the vocabulary (no term word, no
+    wildcard stem at its start) is read with ق when that reading is inside it (plain and
+    wildcard terms only: an exact or regex term sees the normalised word).
     """
 
     limit = 50_000
 
-    def __init__(self, words: _WordCache, vocabulary: frozenset[str]) -> None:
+    def __init__(self, words: _WordCache, vocabulary: frozenset[str], stems: tuple[str, ...]) -> None:
         super().__init__()
         self.words = words
         self.vocabulary = vocabulary
+        self.stems = stems  # wildcard stems: a word starting with one is a term word too
 
     def __missing__(self, chunk: str) -> str:
         if len(self) >= self.limit:
@@ -836,11 +839,16 @@ class _ChunkCache(dict[str, str]):
         if len(as_qaf) != len(words):  # pragma: no cover - a letter for a letter: same words
             return words
         vocabulary = self.vocabulary
+        stems = self.stems
         for index, (word, other) in enumerate(zip(normalised, as_qaf, strict=True)):
-            if other != word and words[index] not in vocabulary:
-                read = self.words[other]
-                if read in vocabulary:
-                    words[index] = read
+            if other == word:
+                continue
+            read_k = words[index]
+            if read_k in vocabulary or (stems and read_k.startswith(stems)):
+                continue
+            read = self.words[other]
+            if read in vocabulary or (stems and read.startswith(stems)):
+                words[index] = read
         return words
 
 

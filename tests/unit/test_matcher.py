@@ -146,6 +146,9 @@ def test_gaf_is_read_as_qaf_where_only_that_makes_a_term_word() -> None:
     assert concepts("گرميان حرك") == set()  # no term word either way
     hit = matcher.scan(tokenise("وقد حرگ الرتل"))[0]
     assert (hit.term, "وقد حرگ الرتل"[hit.start : hit.end]) == ("حرق", "حرگ")
+    stems = Matcher([TermEntry("burn", "حرق*"), TermEntry("move", "حركات*")])
+    assert {hit.concept for hit in stems.scan(tokenise("حرگوا الشاحنات"))} == {"burn"}  # حرقوا
+    assert {hit.concept for hit in stems.scan(tokenise("حرگات الرتل"))} == {"move"}  # ك reads: stays
 
 
 def test_phrases_do_not_cross_sentences() -> None:
