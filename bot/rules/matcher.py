@@ -513,7 +513,7 @@ class Matcher:
         values: list[tuple[int, tuple[_Key, ...]]] = []  # what the automaton holds
         automaton = ahocorasick.Automaton()
         for pattern, bucket in keys.items():
-            value = (len(pattern), tuple(bucket))
+            value = (pattern.count(" "), tuple(bucket))  # the spaces a match of it spans
             values.append(value)
             automaton.add_word(pattern, value)
         if keys:
@@ -541,7 +541,6 @@ class Matcher:
             for _length, bucket in values
             if (sizes := tuple(sorted({key.size for key in bucket if key.size > 1})))
         }
-        self._found_key = f"found:{id(self)}"
         self._located_key = f"located:{id(self)}"
         #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; each regex term's bit
         self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], tuple[int, ...]]] = {}
@@ -634,44 +633,40 @@ class Matcher:
             positions.append((first, sure, maybe))
             known = sentences.get(sentence)
             sentences[sentence] = (sure, maybe) if known is None else (known[0] | sure, known[1] | maybe)
+        positions.sort(key=_START)  # matches come by end; a longer key may start earlier
         return sentences, positions
 
     def _located(self, doc: Document) -> list[tuple[int, int, int, tuple[_Key, ...]]]:
-        """Every key match as (slot in ``doc.words``, first token, sentence key, its keys), by
-        start: ``_found`` placed in the document once, for the screen and ``scan``."""
+        """Every key match as (slot in ``doc.words``, first token, sentence key, its keys), in
+        the automaton's order (by end): one pass, shared by the screen and ``scan``.
+
+        Counts run up to each match's end, which only grows: a key " w1 w2 " spans its
+        words' spaces (leading, inner, closing), so the words before it are the spaces up to
+        its end less those; it holds no sentence mark, so the marks before it are those up to
+        its end.
+        """
         memo = doc.memo
         cached = memo.get(self._located_key)
         if cached is not None:
             return cached  # type: ignore[return-value]
-        count = self.canonical(doc).count
+        stream = self.canonical(doc)
+        count = stream.count
         keys_of = doc.sentence_keys
         located: list[tuple[int, int, int, tuple[_Key, ...]]] = []
-        previous = slot = marks = 0
-        first = -1
-        for start, keys in self._found(doc):
-            if start != previous or first < 0:
-                slot += count(" ", previous, start)  # index in doc.words (marks included)
-                marks += count(SENTENCE, previous, start)  # the sentence key (LINE is spelled SENTENCE)
-                previous = start
-                first = slot - marks
-                keys_of[first] = marks
-            located.append((slot, first, marks, keys))
+        append = located.append
+        previous = spaces = marks = 0
+        for end, (inside, keys) in self._automaton.iter(stream):
+            stop = end + 1
+            if stop != previous:
+                spaces += count(" ", previous, stop)  # spaces before stop
+                marks += count(SENTENCE, previous, stop)  # the sentence key (LINE is spelled SENTENCE)
+                previous = stop
+            slot = spaces - inside  # index in doc.words (marks included)
+            first = slot - marks
+            keys_of[first] = marks
+            append((slot, first, marks, keys))
         memo[self._located_key] = located
         return located
-
-    def _found(self, doc: Document) -> list[tuple[int, tuple[_Key, ...]]]:
-        """Every key match in the document's canonical stream as (start, its keys), by start.
-
-        One automaton pass, shared by the screen (``presence_map``) and ``scan``.
-        """
-        memo = doc.memo
-        cached = memo.get(self._found_key)
-        if cached is None:
-            stream = self.canonical(doc)
-            cached = [(end - length + 1, keys) for end, (length, keys) in self._automaton.iter(stream)]
-            cached.sort(key=_START)  # by the key's leading space: word counts grow as we go
-            memo[self._found_key] = cached
-        return cached  # type: ignore[return-value]
 
     def _regex_hits(self, doc: Document) -> list[Hit]:
         """The regex terms' hits in a document (scanned once per document and matcher)."""
