@@ -3,10 +3,14 @@
 A group named in a post is the claimant only when the post says it claimed the attack:
 a claim word near it ("claimed", "claims", "statement", تبنى، تعلن، بيان، مسؤولية), the
 group as the actor of its own statement ("مجاهدو أصحاب الكهف", "أبطال قاصم الجبارين"),
-or its name alone on a line (the signature of a statement). "No group has claimed",
-"stopped short of claiming", a suspicion ("ISIS cells are believed to be behind it") and
-hashtags are not claims. When a post names an umbrella and one of its groups ("The
-Islamic Resistance in Iraq – Ashab al-Kahf"), the most specific group wins.
+or its name alone on a line (the signature of a statement, also as the hashtags of a post's
+last line: "#أصحاب_الكهف", unless the text speaks of the group without a claim), a heading
+by its news agency ("Amaq Agency: ..."), or the group blessing its own fighters ("تبارك ...
+لأبطالها"). "No group has claimed", "stopped short of
+claiming", a suspicion ("ISIS cells are believed to be behind it"), blame ("تحمّل خلايا داعش
+مسؤولية الهجوم", "officials blamed ISIS") and hashtags inside the text are not claims.
+When a post names an umbrella and one of its groups ("The Islamic Resistance in Iraq – Ashab
+al-Kahf"), the most specific group wins.
 """
 
 from __future__ import annotations
@@ -148,6 +152,63 @@ _FOOTAGE = frozenset(
 #: "X's media wing", "the group's media office": the group publishing its own attack.
 _MEDIA = frozenset(normalise(word) for word in ("media", "propaganda", "الإعلام", "اعلام", "الإعلامي"))
 _BY = frozenset(normalise(word) for word in ("by", "from"))
+#: "لأبطالها", "مجاهديها", "his heroes": the group's own fighters, blessed or sent (a claim); words of
+#: praise only the group uses for its men, so an authority's "its forces" is not one.
+_OWN_FIGHTERS = re.compile(r"^[وف]?ل?(?:ابطال|مجاهدي|مجاهدو)(?:ها|نا)$")
+_OWN = frozenset(("its", "their", "his"))
+_OWN_FIGHTER_NOUNS = frozenset(("heroes", "mujahideen", "mujahidin", "mujahedeen", "lions"))
+#: "تحمّل خلايا داعش مسؤولية الهجوم" (holds ISIS responsible): "حمّل" is also "carry" ("رتل يحمل
+#: معدات"), so it blames only with a responsibility word right after the group.
+_HOLD = frozenset(
+    normalise(word)
+    for word in (
+        "تحمل",
+        "يحمل",
+        "حمل",
+        "حملت",
+        "وحملت",
+        "وحمل",
+        "وتحمل",
+        "ويحمل",
+        "تحميل",
+        "held",
+        "holds",
+        "hold",
+    )
+)
+_RESPONSIBLE = frozenset(
+    normalise(word) for word in ("مسؤولية", "المسؤولية", "مسؤوليه", "responsible", "responsibility")
+)
+#: "officials blamed ISIS", "اتهمت داعش", "ISIS was blamed": blame, not a claim.
+_BLAME = frozenset(
+    normalise(word)
+    for word in (
+        "blamed",
+        "blames",
+        "blame",
+        "blaming",
+        "accused",
+        "accuses",
+        "accusing",
+        "اتهم",
+        "اتهمت",
+        "تتهم",
+        "يتهم",
+        "واتهمت",
+        "واتهم",
+        "متهمة",
+        "متهما",
+    )
+)
+#: How many tokens before (or after) a group a blaming word may stand.
+BLAME_REACH = 6
+#: "Amaq Agency:", "وكالة أعماق:": words of a news agency's heading besides its name.
+_AGENCY_WORDS = frozenset(normalise(word) for word in ("agency", "news", "وكالة", "لوكالة", "الإخبارية"))
+#: "Amaq said fighters ...", "أفادت وكالة أعماق": the agency reporting the group's attack.
+_AGENCY_REPORTS = frozenset(
+    normalise(word)
+    for word in ("said", "says", "reported", "reports", "published", "قالت", "أفادت", "ذكرت", "نشرت", "بثت")
+)
 #: "قيادة عمليات صلاح الدين" (an operations command) is not the group's "operations".
 _COMMAND = frozenset(normalise(word) for word in ("قيادة", "وقيادة", "لقيادة", "بقيادة"))
 #: "والله قاصم الجبارين" (God, breaker of tyrants): an epithet of God, not the group.
@@ -168,6 +229,8 @@ class Group:
     parent: str | None = None
     umbrella: bool = False
     variants: tuple[str, ...] = ()
+    #: Its news agency's names ("Amaq"), normalised: a report by the agency is the group's claim.
+    agencies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,18 +305,38 @@ def load_groups(path: Path) -> Groups:
             raise ConfigError(f"{name}: 'parent' must be a group name", file=file)
         if name in groups:
             raise ConfigError(f"{name}: listed twice", file=file)
-        spellings = tuple(dict.fromkeys([name, *variants, *agency]))
-        groups[name] = Group(name, parent, bool(item.get("umbrella", False)), spellings)
-        for term in spellings:
+        listed = list(dict.fromkeys([name, *variants, *agency]))
+        for term in listed:
             key = normalise(term)
             if seen_terms.get(key, name) != name:
                 raise ConfigError(f"{name}: {term!r} is also a variant of {seen_terms[key]}", file=file)
             seen_terms[key] = name
+        # "عصبة الثائرون": the nominative of a name the file lists in the genitive
+        cases = [case for term in listed for case in _nominative(term) if normalise(case) not in seen_terms]
+        for case in cases:
+            seen_terms[normalise(case)] = name
+        spellings = tuple(dict.fromkeys([*listed, *cases]))
+        agencies = frozenset(normalise(term) for term in agency)
+        groups[name] = Group(name, parent, bool(item.get("umbrella", False)), spellings, agencies)
+        for term in spellings:
             entries.append(TermEntry(GROUP_PREFIX + name, term, exact=False, origin=f"{file}:{where}"))
     for group in groups.values():
         if group.parent is not None and group.parent not in groups:
             raise ConfigError(f"{group.name}: unknown parent {group.parent!r}", file=file)
     return Groups(groups, tuple(entries), _skeletons(groups))
+
+
+#: A name ending in a definite sound masculine plural in the genitive ("الثائرين", "الجبارين").
+_GENITIVE_PLURAL = re.compile(r"(?<=\s)(ال[\u0621-\u064a]{2,})ين$")
+
+
+def _nominative(term: str) -> list[str]:
+    """ "عصبة الثائرون" for "عصبة الثائرين": the same name with its plural in the nominative,
+    as a subject ("عصبة الثائرون تعلن"); [] for a name without such a plural."""
+    if not any("\u0621" <= char <= "\u064a" for char in term):
+        return []
+    nominative = _GENITIVE_PLURAL.sub(r"\1ون", term)
+    return [nominative] if nominative != term else []
 
 
 def _consonants(word: str) -> str:
@@ -366,9 +449,47 @@ def _speaks_of_itself(tokens: Sequence[Any], last: int, first: int | None = None
     for position, word in enumerate(ahead):
         if word in _SAY and set(ahead[position + 1 : position + 3]) & _SELF:
             return True
+        if word in _OWN and ahead[position + 1 : position + 2] and ahead[position + 1] in _OWN_FIGHTER_NOUNS:
+            return True  # "Kataib Hezbollah praised its heroes for ..."
         if word in _PUBLISH and set(ahead[position + 1 : position + 4]) & _FOOTAGE:
             return True
     return False
+
+
+_BE = frozenset(("was", "were", "is", "are", "been", "being"))
+
+
+def _blamed(tokens: Sequence[Any], first: int, last: int) -> bool:
+    """Whether the group at tokens ``first..last`` is blamed, not claiming: "تحمّل خلايا داعش
+    مسؤولية الهجوم", "officials blamed ISIS", "ISIS was blamed", "held ISIS responsible"."""
+    sentence = tokens[first].sentence
+    before = {t.norm for t in tokens[max(0, first - BLAME_REACH) : first] if t.sentence == sentence}
+    after = [t.norm for t in tokens[last + 1 : last + 4] if t.sentence == sentence]
+    if before & _BLAME or (len(after) >= 2 and after[0] in _BE and after[1] in _BLAME):
+        return True
+    return bool(before & _HOLD) and bool(set(after) & _RESPONSIBLE)
+
+
+def _agency_reports(tokens: Sequence[Any], first: int, last: int) -> bool:
+    """ "Amaq said ...", "أفادت وكالة أعماق": the group's news agency reporting (its claim)."""
+    sentence = tokens[first].sentence
+    near = [t.norm for t in tokens[max(0, first - 3) : last + 3] if t.sentence == sentence]
+    return bool(set(near) & _AGENCY_REPORTS)
+
+
+def _signature_line(text: str, tokens: Sequence[Any], covered: set[int]) -> tuple[int, int]:
+    """The span of the post's last line when it holds only group hashtags ("#عصبة_الثائرين"), the
+    signature of a statement; (-1, -1) otherwise."""
+    end = len(text.rstrip())
+    low = text.rfind("\n", 0, end) + 1
+    words = text[low:end].split()
+    if not words or not all(word.startswith("#") for word in words):
+        return (-1, -1)
+    starts = [token.start for token in tokens]
+    inside = between(starts, low, end)
+    if not inside or not all(tokens[index].index in covered for index in inside):
+        return (-1, -1)
+    return (low, end)
 
 
 def _is_hashtag(text: str, spaces: Sequence[int], start: int) -> bool:
@@ -403,12 +524,24 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
     spaces = whitespace_offsets(text)
     newlines = [match.start() for match in re.finditer("\n", text)]
     colons = [match.start() for match in re.finditer(":", text)]
+    signature = _signature_line(text, tokens, covered)
     claims: list[Claim] = []
+    signed: list[Claim] = []
+    # groups the text speaks of without a claim ("ISIS cells attacked ... #داعش"): a hashtag of
+    # theirs on the last line is the post's topic, not a signature
+    spoken_of: set[str] = set()
     for hit in group_hits:
         group = groups.group(hit.concept)
-        if group is None or _is_hashtag(text, spaces, hit.start):
+        if group is None:
+            continue
+        if _is_hashtag(text, spaces, hit.start):
+            if signature[0] <= hit.start < signature[1]:
+                signed.append(Claim(group.name, hit.start, hit.end))  # "...\n#أصحاب_الكهف"
             continue
         if hit.first > 0 and tokens[hit.first - 1].norm in _GOD:
+            continue
+        if _blamed(tokens, hit.first, hit.last):
+            spoken_of.add(group.name)
             continue
         sentence = tokens[hit.first].sentence
         claimed = False
@@ -417,7 +550,9 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
         high = min(len(tokens), hit.last + CLAIM_WINDOW + 1)
         for index in range(low, high):
             token = tokens[index]
-            if token.sentence != sentence or index in covered or token.norm not in _CLAIM_WORDS:
+            if token.sentence != sentence or index in covered:
+                continue
+            if token.norm not in _CLAIM_WORDS and not _OWN_FIGHTERS.match(token.norm):
                 continue
             if index > 0 and tokens[index - 1].norm in _COMMAND:
                 continue
@@ -430,6 +565,9 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
             break
         if not claimed:
             claimed = _speaks_of_itself(tokens, hit.last, hit.first)
+        agency = normalise(text[hit.start : hit.end]) in group.agencies
+        if not claimed and agency:
+            claimed = _agency_reports(tokens, hit.first, hit.last)
         if not claimed:
             # a heading: "المقاومة الإسلامية في العراق - أصحاب الكهف: استهداف رتل ..."
             low, high = line_start(newlines, hit.start), line_end(newlines, hit.start, len(text))
@@ -442,7 +580,12 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
                     for index in between(starts, low, colon)
                     if not notes.hit(tokens[index].start, tokens[index].end)
                 ]
-                claimed = bool(head) and len(head) <= 12 and all(t.index in covered for t in head)
+                # "Amaq Agency: ...", "وكالة أعماق: ...": the agency's own heading
+                claimed = (
+                    bool(head)
+                    and len(head) <= 12
+                    and all(t.index in covered or (agency and t.norm in _AGENCY_WORDS) for t in head)
+                )
         if not claimed:
             # a signature: the group's name (with its umbrella) alone on a line
             low, high = line_start(newlines, hit.start), line_end(newlines, hit.start, len(text))
@@ -451,4 +594,7 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
                 claimed = True
         if claimed:
             claims.append(Claim(group.name, hit.start, hit.end))
+        else:
+            spoken_of.add(group.name)
+    claims.extend(claim for claim in signed if claim.group not in spoken_of)
     return sorted(set(claims), key=lambda claim: (claim.start, claim.end, claim.group))

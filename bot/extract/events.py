@@ -127,6 +127,7 @@ _AFTER_LOCATIVE = _norms(
 _ROUTE_AFTER = _norms("road", "highway", "expressway", "motorway", "freeway", "route")
 _ROUTE_BEFORE = _norms("طريق", "الطريق", "وطريق", "بطريق", "road", "highway")
 _ROUTE_JOINERS = frozenset(("", "-", "/", "و", "to", "and", "&"))
+_BETWEEN = _norms("بين", "between")
 #: "وقاعدة", "and the ... base": the kind of site named before a road's second end.
 _SITE_WORD_AFTER_AND = re.compile(r"^(و|and)\s*(?:the\s+)?(?:ال)?(?:قاعدة|قاعده|حقل|معسكر|مطار|base|camp)$")
 #: "RPG, not IED", "صاروخ وليس عبوة": the word after it is not what happened.
@@ -832,12 +833,17 @@ class _Extraction:
                     hit.term,
                 )
             )
+            if not hashtag and place.admin1 and place.kind == "road" and cue in ("none", "locative"):
+                # "على طريق محمد القاسم في بغداد": the city right after a road in it is where it runs
+                previous_near = (hit.last, place.admin1, sentence)
             if not hashtag and place.admin1 and place.kind != "road":
                 previous_end_token = hit.last
                 previous_sentence = sentence
                 near = cue == "route" or (
                     cue == "locative"
-                    and bool({self._norm(hit.first - 1), self._norm(hit.first - 2)} & _NEAR_WORDS)
+                    and bool(
+                        {self._norm(hit.first - 1), self._norm(hit.first - 2)} & (_NEAR_WORDS | _BETWEEN)
+                    )
                 )
                 previous_near = (hit.last, place.admin1, sentence) if near else None
         return mentions
@@ -955,6 +961,18 @@ class _Extraction:
             if road_before or road_after:
                 out[index] = (hit_a, place_a, "route", tag_a)
                 out[index + 1] = (hit_b, place_b, "route", tag_b)
+        for index, (hit, place, cue, tag) in enumerate(out):
+            # "الطريق بين اليعربية وتل بيدر", "the road between Rmelan and Tal Adas": the road's
+            # first end names the site when the gazetteer does not know its other end
+            if tag or place.is_governorate or cue == "route" or self._norm(hit.first - 1) not in _BETWEEN:
+                continue
+            road = {self._norm(hit.first - 2), self._norm(hit.first - 3)} & _ROAD_WORDS
+            after = self._norm(hit.last + 1)
+            joined = after in ("and", "&") or (
+                after.startswith("و") and self.text[hit.end : hit.end + 1].isspace()
+            )
+            if road and joined and self._same_sentence(hit.first, hit.last + 1):
+                out[index] = (hit, place, "locative", tag)
         for index in range(len(out) - 1):
             # "on the Fallujah road near Khan Dhari", "على طريق الفلوجة قرب خان ضاري": a road
             # named after one town, then the place on it
@@ -1028,6 +1046,17 @@ class _Extraction:
         routes = sorted((m for m in candidates if m.cue == "route"), key=lambda m: m.start)
         # a road named by its two ends; "Nasiriyah – Suq al-Shuyukh road" names one end only
         first_route = routes[0] if len(routes) >= 2 else None
+        if (
+            best.cue == "route"
+            and first_route is not None
+            and first_route is not best
+            and first_route.admin1 == best.admin1
+            and first_route.score >= best.score
+            and first_route.place.rank >= 2
+        ):
+            # "الطريق بين الحلة والكفل", "the Baqubah-Muqdadiyah road": with nothing nearer, the
+            # road's first-named end is the site, however small the other
+            best = first_route
         finer = [
             m
             for m in candidates

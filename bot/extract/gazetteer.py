@@ -43,6 +43,8 @@ KIND_RANK: Mapping[str, int] = {
     "base": 3,
     "junction": 4,
 }
+#: The rank of a road that lies in one governorate ("Baghdad airport road"): a site in its city.
+LOCAL_ROAD_RANK = 3
 COLUMNS = (
     "id",
     "name_en",
@@ -89,6 +91,10 @@ class Place:
 
     @property
     def rank(self) -> int:
+        """How specific the place is: a road within one governorate (Baghdad's airport road)
+        is as specific as a district, a road across several less than a city."""
+        if self.kind == "road" and self.admin1 is not None:
+            return LOCAL_ROAD_RANK
         return KIND_RANK[self.kind]
 
     @property

@@ -142,6 +142,21 @@ _EN_HURT_NOUN_CUE = frozenset(
 )
 #: Words that end the people a figure before a casualty verb can count ("a police officer said nobody ...").
 _EN_STOP_BEFORE = frozenset(("said", "says", "told", "according", "nobody", "reported", "added", "stated"))
+#: "A police officer confirmed that one driver died": a verb of saying with its report after it
+#: ends the people counted ("two soldiers were confirmed dead" still counts them).
+_EN_REPORTING = frozenset(
+    (
+        "confirmed",
+        "confirms",
+        "explained",
+        "noted",
+        "announced",
+        "acknowledged",
+        "admitted",
+        "insisted",
+        "wrote",
+    )
+)
 _EN_SINGULAR_PERSON = re.compile(
     r"^(?:driver|soldier|officer|contractor|policeman|guard|fighter|engineer|civilian|worker|member|trooper|"
     r"serviceman|servicemember|passenger|crewman|assistant|escort|companion|colleague|guide)$"
@@ -154,7 +169,8 @@ _EN_ATTACKERS = re.compile(
 _EN_POSSESSIVES = frozenset(("his", "her", "its", "their"))
 _EN_ORDINAL_ONE = frozenset(("third", "fourth", "fifth", "sixth"))
 _AR_KILL = re.compile(
-    r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل)$"
+    # "هلاك" (perishing): how the Islamic State's claims tell the deaths of its enemies
+    r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل|هلاك)$"
 )
 _AR_HURT = re.compile(
     r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم)$"
@@ -241,7 +257,11 @@ _EN_ZERO_BOTH = re.compile(
     r"(?!\s+(?:figures?|details?|information|info|reports?|numbers?|counts?|toll|word|data|claims?|claimed|"
     r"(?:were\s+|was\s+|are\s+|is\s+)?(?:given|mentioned|stated|specified|disclosed|available|known\s+yet))\b)|"
     r"\bno\s*(?:-\s*)?(?:one|body)\s+(?:was\s+|were\s+|is\s+)?(?:reportedly\s+)?(?:hurt|injured|wounded|harmed)\b|"
-    r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage)\b|"
+    r"\b(?:material\s+damage\s+only|only\s+(?:caused\s+|causing\s+)?(?:material\s+)?damage|"
+    r"limited\s+to\s+(?:material|physical)\s+damage)\b|"
+    # "Neither caused casualties", "none of the blasts caused injuries": every attack of the post
+    r"\b(?:neither|none)\s+(?:of\s+(?:them|the\s+\w+)\s+|\w+\s+)?(?:caused|causing|resulted\s+in|left|inflicted)"
+    r"\s+(?:any\s+)?(?:casualties|injuries|deaths)\b|"
     r"\bwithout\s+(?:anyone|any\s+one|anybody)\s+(?:being\s+)?(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:unharmed|unhurt|uninjured|unscathed)\b|"
     r"\b(?:casualties|injuries)\s*[:\-]\s*(?:none|nil|no|zero|0)\b|"
@@ -279,7 +299,14 @@ _ATTACKER_SIDE = re.compile(
     r"(?<![\u0621-\u064a])(?:[وب]?صفوف\s+(?:ال)?(?:مجاهد|ابطال|مقاوم|اخو|مهاجم)[\u0621-\u064a]*|[وب]?صفوفنا|"
     r"(?:بين|من)\s+(?:ال)?(?:مجاهدين|مجاهدينا|مهاجمين|ابطالنا))(?![\u0621-\u064a])"
 )
-_AR_MATERIAL_ONLY = re.compile(r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)")
+#: "أضرار مادية فقط", "اقتصرت الأضرار على ...", "الحادث اقتصر على أضرار مادية": damage to things only.
+_AR_MATERIAL_ONLY = re.compile(
+    r"(?:اضرار|خسائر)\s+(?:ماديه|بالماديات)\s+فقط|اقتصرت\s+(?:ال)?(?:اضرار|خسائر)|"
+    r"اقتصر(?:ت)?\s+علي\s+(?:ال)?(?:اضرار|خسائر)\s+(?:ال)?ماديه|اقتصر(?:ت)?\s+علي\s+الماديات"
+)
+#: "سائقَين", "جنديَيْن": a fatha before the final ين marks the dual, which folding would erase
+#: (bare "سائقين" may be a plural); written as the nominative dual "سائقان" instead.
+_MARKED_DUAL = re.compile(r"(?<=[\u0621-\u064a]{3})\u064e\u064a\u0652?\u0646(?![\u0621-\u064a\u064b-\u0652])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +404,8 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
     while position > stop:
         word = tokens[position].text
         if word in _BREAK or word in _EN_STOP_BEFORE or word in _EN_DASHES:
+            break
+        if word in _EN_REPORTING and position + 1 < index:
             break
         if word in ("including", "among"):
             total, found = 0, False  # "three people, including two drivers": the two are of the three
@@ -666,7 +695,7 @@ def _larger(first: int | None, second: int | None) -> int | None:
 
 def find_casualties(text: str) -> Casualties:
     """Killed and injured stated in a (segment of a) report."""
-    body = fold(text).text
+    body = fold(_MARKED_DUAL.sub("\u0627\u0646", text)).text
     tokens = _tokens(body)
     en_killed, en_injured, en_vague_k, en_vague_i = _english(tokens)
     ar_killed, ar_injured, ar_vague_k, ar_vague_i = _arabic(tokens)

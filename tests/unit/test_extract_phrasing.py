@@ -1,7 +1,9 @@
 """Report phrasings read into event fields: closing lines about every attack, bombs defused before
 the report, Iraqi spellings, devices, short place names, claims in translated statements, casualties
 joined by "و"; weekday-dated list lines, dash bullets, casualties after "على إثره", the road to a
-town whose name is a word, local names, a convoy's destination or cargo, a weapon left in doubt."""
+town whose name is a word, local names, a convoy's destination or cargo, a weapon left in doubt;
+hashtag signatures, news-agency claims, blame, blessing one's own fighters, casualty idioms, roads
+named by their ends or lying in a city, trucks the US hired."""
 
 from __future__ import annotations
 
@@ -480,3 +482,243 @@ def test_a_weapon_left_in_doubt_is_unknown(analyser: Analyser, text: str, attack
     """ "not said whether it was a bomb", "undetermined origin", "لم تتضح أسبابه": unknown, though a
     bomb is named; doubt of casualties leaves the bomb."""
     assert [e.attack_type for e in events(analyser, text)] == [attack_type]
+
+
+def claimant(analyser: Analyser, text: str) -> list[str | None]:
+    return [e.claimed_by for e in events(analyser, text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        (
+            "بعون الله استهدف مجاهدونا رتلاً للمحتل الأمريكي بعبوة ناسفة قرب ناحية جبلة "
+            "شمالي بابل ظهر اليوم.\n"
+            "#قاصم_الجبارين",
+            "Qasim al-Jabbarin",
+        ),
+        (
+            "Our heroes hit an American supply convoy with an IED near Samawah this afternoon.\n"
+            "#Ashab_al_Kahf",
+            "Ashab al-Kahf",
+        ),
+        (
+            "نفذنا ظهر اليوم عملية تفجير رتل لوجستي للمحتل قرب الديوانية.\n\n#المقاومة_الإسلامية_في_العراق\n",
+            "Islamic Resistance in Iraq",
+        ),
+    ],
+)
+def test_a_group_hashtag_alone_on_the_last_line_signs_the_statement(
+    analyser: Analyser, text: str, claimed_by: str
+) -> None:
+    """A post's last line of only group hashtags is the statement's signature: the group claims it."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "استهداف رتل للتحالف بعبوة ناسفة قرب الديوانية ظهر اليوم.\n#المقاومة_الإسلامية #العراق",
+        "IED hits a US supply convoy near Samawah today, #ISIS suspected by local police.",
+        "ISIS cells attacked an army convoy near Hawija today, police said.\n#داعش",
+    ],
+)
+def test_topic_hashtags_and_hashtags_in_the_text_claim_nothing(analyser: Analyser, text: str) -> None:
+    """A group hashtag among topic hashtags, inside a sentence, or tagging a group the text speaks
+    of without a claim is no signature."""
+    assert claimant(analyser, text) == [None]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        (
+            "Amaq News Agency: Islamic State fighters targeted a convoy of the Iraqi army with an explosive "
+            "device near Tarmiyah today.",
+            "Islamic State",
+        ),
+        (
+            "وكالة أعماق الإخبارية: جنود الخلافة يفجرون عبوة ناسفة على رتل للحشد قرب الطارمية اليوم.",
+            "Islamic State",
+        ),
+        (
+            "Amaq reported that soldiers of the caliphate ambushed an army convoy near Hawija today.",
+            "Islamic State",
+        ),
+        ("No claim appeared on Amaq after a bomb hit an army convoy near Hawija today.", None),
+    ],
+)
+def test_a_news_agency_heading_or_report_is_its_groups_claim(
+    analyser: Analyser, text: str, claimed_by: str | None
+) -> None:
+    """ "Amaq Agency: ...", "وكالة أعماق: ...", "Amaq reported that ...": the group claims; no claim on
+    the agency is none."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        ("قاصم الجبارون: استهداف رتل للمحتل الأمريكي بعبوة ناسفة قرب السماوة اليوم.", "Qasim al-Jabbarin"),
+        (
+            "عصبة الثائرون تعلن استهداف رتل للاحتلال الأمريكي بعبوة ناسفة قرب الرميثة عصر اليوم.",
+            "Usbat al-Tha'ireen",
+        ),
+    ],
+)
+def test_a_group_name_with_its_plural_in_the_nominative(
+    analyser: Analyser, text: str, claimed_by: str
+) -> None:
+    """ "الجبارون", "الثائرون" (the subject's case) name the groups listed as "الجبارين", "الثائرين"."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        (
+            "تبارك كتائب حزب الله لمجاهديها استهداف رتل للاحتلال الأمريكي بعبوة ناسفة قرب الرمادي اليوم.",
+            "Kataib Hezbollah",
+        ),
+        (
+            "Kataib Hezbollah praised its heroes for bombing a US supply convoy near Ramadi today.",
+            "Kataib Hezbollah",
+        ),
+        (
+            "كتائب حزب الله تبارك العملية البطولية التي استهدفت رتلاً للاحتلال الأمريكي قرب الرمادي اليوم.",
+            None,
+        ),
+    ],
+)
+def test_a_group_blessing_its_own_fighters_claims_the_attack(
+    analyser: Analyser, text: str, claimed_by: str | None
+) -> None:
+    """Blessing "its heroes" (لمجاهديها) for an attack claims it; praising the operation does not."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        ("حمّلت خلية الإعلام الأمني تنظيم داعش مسؤولية التفجير الذي استهدف رتلاً للجيش قرب بيجي اليوم.", None),
+        (
+            "The Joint Operations Command blamed ISIS cells in a statement for an ambush on an army convoy "
+            "near Baiji today.",
+            None,
+        ),
+        (
+            "ISIS was blamed for the ambush on an army convoy near Baiji today, officials said in a "
+            "statement.",
+            None,
+        ),
+        ("تنظيم داعش يتبنى الهجوم على رتل للجيش قرب بيجي اليوم.", "Islamic State"),
+        ("استهداف رتل يحمل معدات للجيش قرب بيجي اليوم، وتبنى تنظيم داعش الهجوم.", "Islamic State"),
+    ],
+)
+def test_blaming_a_group_is_not_its_claim(analyser: Analyser, text: str, claimed_by: str | None) -> None:
+    """ "تحمّل داعش مسؤولية", "blamed ISIS", "ISIS was blamed": blame; a convoy that "يحمل" cargo is not."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("ما أسفر عن هلاك ثلاثة من عناصره", 3, None),
+        ("انفجار عبوة على رتل واقتصرت الخسائر على الماديات.", 0, 0),
+        ("انفجار عبوة على رتل، والانفجار اقتصر على خسائر مادية.", 0, 0),
+        ("A bomb hit the convoy; damage was limited to material damage to one truck.", 0, 0),
+        ("Two convoys were hit near Kut and Hayy. None of them caused any injuries.", 0, 0),
+        ("أدى الانفجار إلى إصابة جنديَين.", None, 2),
+        ("وإصابة سائقَيْن في الحادث.", None, 2),
+        ("وإصابة سائقين في الحادث.", None, None),
+        ("Police confirmed that three trucks burned and one driver was injured.", None, 1),
+        ("Three soldiers were confirmed dead after the blast.", 3, None),
+    ],
+)
+def test_casualty_phrasings(text: str, killed: int | None, injured: int | None) -> None:
+    """ "هلاك" is killed, material damage only and "none of them caused" are 0/0, a fatha marks the
+    dual, and a reporter's "confirmed that" ends the people counted."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+def test_none_of_them_caused_casualties_is_for_every_attack(analyser: Analyser) -> None:
+    """A closing "None of them caused any injuries" after two attacks without ordinals gives 0/0 to both."""
+    text = (
+        "Two attacks on coalition convoys this morning: a bomb near Diwaniyah and, later, another bomb near "
+        "Samawah. None of them caused any injuries."
+    )
+    assert [(e.place, e.killed, e.injured) for e in events(analyser, text)] == [
+        ("Diwaniyah", 0, 0),
+        ("Samawah", 0, 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("استهداف رتل للتحالف بعبوة ناسفة على الطريق الرابط بين الديوانية والحمزة ظهر اليوم.", "Diwaniyah"),
+        (
+            "A bomb hit a coalition supply convoy on the road between Samawah and Rumaitha this morning.",
+            "Samawah",
+        ),
+        ("A bomb hit a coalition convoy on the Baqubah-Muqdadiyah road today.", "Baqubah"),
+        (
+            "A bomb hit a US convoy on the road between al-Yarubiyah and Tal Bidar in Hasakah today.",
+            "Yarubiyah",
+        ),
+        (
+            "استهداف رتل للتحالف بعبوة ناسفة على الطريق بين الرميثة وقرية البوحسان في المثنى اليوم.",
+            "Rumaythah",
+        ),
+        (
+            "استهداف رتل للتحالف بعبوة ناسفة قرب ناحية الحمزة على الطريق الرابط بين الديوانية "
+            "والشامية ظهر اليوم.",
+            "Hamzah",
+        ),
+    ],
+)
+def test_a_road_between_two_places_is_placed_at_its_first_end(
+    analyser: Analyser, text: str, place: str
+) -> None:
+    """With nothing nearer named, a road's first-named end is the site, whatever the size of the
+    other end or whether the gazetteer knows it; a town "near" it still wins."""
+    assert [e.place for e in events(analyser, text)] == [place]
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (
+            "A roadside bomb hit a convoy of trucks for the coalition on the Mohammed al-Qasim highway in "
+            "Baghdad this morning.",
+            "Mohammed al-Qasim expressway",
+        ),
+        (
+            "A roadside bomb hit a coalition supply convoy on Baghdad's airport road this morning, "
+            "police said.",
+            "Baghdad airport road",
+        ),
+        (
+            "انفجار عبوة ناسفة على رتل شاحنات للتحالف على طريق المطار في بغداد صباح اليوم.",
+            "Baghdad airport road",
+        ),
+    ],
+)
+def test_a_road_inside_a_city_is_more_specific_than_the_city(
+    analyser: Analyser, text: str, place: str
+) -> None:
+    """A road that lies in one governorate (Baghdad's airport road) is the site; the city is where it runs."""
+    assert [(e.admin1, e.place) for e in events(analyser, text)] == [("IQ-BG", place)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unknown gunmen set fire to a convoy of trucks contracted by the US military near Baiji today.",
+        "A bomb hit a convoy of American-contracted fuel tankers near Samawah today.",
+    ],
+)
+def test_trucks_the_us_hired_are_the_coalitions(analyser: Analyser, text: str) -> None:
+    """ "US-contracted", "contracted by the US": the convoy carries the coalition's supplies."""
+    assert [e.target for e in events(analyser, text)] == ["us_coalition"]

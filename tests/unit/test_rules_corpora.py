@@ -422,3 +422,110 @@ BLIND10_PHENOMENA = [
 def test_blind10_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
     """Each language phenomenon found on blind10 is read as intended, both ways."""
     assert shipped.classify(text).relevant is relevant
+
+
+def test_relevance_is_exact_on_the_twelfth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind12 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind12.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind12 errors, in sentences of our own (none is from a corpus).
+BLIND12_PHENOMENA = [
+    # "blown up" (the irregular participle), "blown apart", and نسف with its finite verbs
+    ("A coalition supply convoy was blown up on the Diwaniyah highway at dawn.", True),
+    ("Two fuel tankers of a US convoy were blown apart near Kut this morning.", True),
+    ("Insurgents are blowing up supply convoys on the Basra road, a resident said.", True),
+    ("نسف رتل للدعم اللوجستي التابع للتحالف على طريق الناصرية فجر اليوم.", True),
+    ("مجاهدونا ينسفون رتلاً أمريكياً قرب الديوانية.", True),
+    ("ونسفت المقاومة شاحنتين ضمن رتل للاحتلال في السماوة.", True),
+    ("سننسف أرتال المحتل على كل الطرق.", False),
+    ("The group said it will blow up every coalition convoy on the highway.", False),
+    # a wave, spate or series of attacks is the many, not one; a new attack within one is news
+    (
+        "Contractors now move their convoys at night after a spate of roadside bomb attacks this spring.",
+        False,
+    ),
+    ("Logistics firms hired more guards for their trucks following a wave of attacks.", False),
+    ("After months of attacks on its supply convoys, the company suspended deliveries to Kut.", False),
+    ("غيّرت شركات النقل مواعيد أرتالها بعد موجة من الهجمات بالعبوات الناسفة.", False),
+    ("غيّر المتعاقدون طرق قوافل الإمداد بسبب تكرار الهجمات بالعبوات.", False),
+    ("A wave of attacks hit supply convoys across the south on Tuesday, with IEDs near Kut and Hilla.", True),
+    ("An IED struck a US supply convoy near Kut, the latest in a string of attacks on the road.", True),
+    ("Gunmen ambushed a coalition convoy near Balad amid a wave of attacks on logistics routes.", True),
+    ("انفجرت عبوة ناسفة برتل للتحالف في الديوانية ضمن سلسلة هجمات على خطوط الإمداد.", True),
+    # protection against attacks is a precaution; armour that protected the crew in a real blast is not
+    (
+        "The ministry bought armoured trucks to protect supply convoys from roadside bombs on the"
+        " southern highway.",
+        False,
+    ),
+    ("New jammers are designed to shield coalition convoys against IEDs.", False),
+    ("The army deployed drones for the protection of logistics convoys against ambushes.", False),
+    ("وزارة الدفاع تتعاقد على عجلات مدرعة لحماية الأرتال من العبوات الناسفة.", False),
+    ("خطة لتأمين قوافل الإمداد ضد هجمات الطائرات المسيرة.", False),
+    (
+        "An IED hit a US convoy near Samawah and the armour protected the crew from the blast.",
+        True,
+    ),
+    ("An IED struck a coalition convoy and helicopters flew in to protect it from further attacks.", True),
+    ("An IED struck an army convoy sent to protect supply routes from ISIS attacks near Baiji.", True),
+    ("استهدفت عبوة ناسفة رتلاً للجيش مكلفاً بتأمين الطريق من هجمات داعش قرب بيجي.", True),
+    # a device cleared, removed or lifted (route clearance), and one cleared before a convoy was due
+    ("Army engineers cleared two IEDs from the road used by supply convoys near Baiji.", False),
+    ("Police removed a roadside bomb hours before a coalition convoy was scheduled to use the road.", False),
+    ("Troops swept the highway for IEDs ahead of the supply convoy's passage.", False),
+    ("رفعت مفارز الهندسة العسكرية عبوة ناسفة من طريق أرتال الدعم اللوجستي قرب السماوة.", False),
+    ("تمكنت القوات الأمنية من معالجة عبوة ناسفة قبيل مرور رتل للجيش في الطارمية.", False),
+    ("فرق الهندسة تطهر الطريق الدولي من العبوات قبل موعد مرور أرتال الإمداد.", False),
+    (
+        "An IED struck a US convoy near Kut and engineers later cleared another device nearby.",
+        True,
+    ),
+    ("Crews cleared the wreckage after a roadside bomb hit a supply convoy near Hilla.", True),
+    ("انفجرت عبوة ناسفة برتل للتحالف قرب الكوت ووصلت مفارز معالجة المتفجرات إلى المكان.", True),
+    ("An IED exploded under a truck before the convoy reached Kut.", True),
+    ("استهدفت عبوة ناسفة رتلاً للتحالف قبل عبوره الحدود إلى سوريا.", True),
+    # a drone or rocket intercepted, shot down, or stopped before it reached its target
+    ("Air defences shot down an explosive-laden drone heading for a coalition convoy near Erbil.", False),
+    ("Two rockets fired at a US convoy were intercepted before they reached their target.", False),
+    ("اعترضت الدفاعات الجوية طائرة مسيرة مفخخة كانت متجهة نحو رتل للتحالف قرب أربيل.", False),
+    ("تم إسقاط طائرة مسيرة قبل وصولها إلى هدفها قرب رتل للتحالف.", False),
+    ("أسقطت طائرة مسيرة قنبلة على رتل للتحالف قرب أربيل.", True),
+    ("A drone struck a US convoy near Erbil after guards shot down another drone.", True),
+    ("A drone struck a US convoy near Erbil after guards shot down one of the drones.", True),
+    ("A drone hit a coalition convoy near Erbil and another drone was shot down nearby.", True),
+    ("Gunmen intercepted a supply convoy near Balad and set the trucks on fire.", True),
+    ("Gunmen intercepted the supply convoy with rockets near Balad.", True),
+    ("اعترض مسلحون رتلاً للتحالف وأطلقوا قذيفة آر بي جي على إحدى شاحناته.", True),
+    ("Coalition forces downed the drone after it struck a supply convoy near Erbil.", True),
+    ("It was not clear whether a bomb or a rocket hit the coalition convoy near Kut.", True),
+    ("An IED struck a coalition convoy near Samawah, the first since a series of attacks in spring.", True),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND12_PHENOMENA)
+def test_blind12_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind12 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
+
+
+BLIND12_LABELS = [
+    # a convoy hired by the US is the coalition's; "blown up" and نسف are bombings; a drone that
+    # drops a bomb (the verb before its subject) is a drone attack
+    ("A roadside bomb struck a US-contracted fuel convoy near Nasiriyah.", "target", "us_coalition"),
+    ("Gunmen ambushed a convoy of US contractors' trucks near Balad.", "target", "us_coalition"),
+    ("A coalition supply convoy was blown up near Kut this morning.", "attack_type", "ied"),
+    ("مجاهدونا ينسفون رتلاً أمريكياً قرب الديوانية.", "attack_type", "ied"),
+    ("أسقطت طائرة مسيرة قنبلة على رتل للتحالف قرب أربيل.", "attack_type", "drone"),
+    ("Gunmen stopped a supply convoy near Balad and set the trucks on fire.", "attack_type", "arson"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "value"), BLIND12_LABELS)
+def test_blind12_label_phenomena(shipped: RuleSet, text: str, category: str, value: str) -> None:
+    """The label cues found on blind12 give the intended attack_type or target."""
+    classification = shipped.classify(text)
+    assert classification.relevant, "labels are decided for relevant posts (test premise)"
+    assert classification.labels[category] == value
