@@ -499,6 +499,41 @@ def _is_hashtag(text: str, spaces: Sequence[int], start: int) -> bool:
     return text[position : position + 1] == "#"
 
 
+#: How many tokens before a hashtag group name a claim word may stand ("بيان صادر عن #X").
+HASHTAG_CLAIM_REACH = 3
+#: "شباب ربع الله أحرقوا ...": the group's own young men, right before its name.
+_YOUNG_MEN = frozenset(normalise(word) for word in ("شباب", "وشباب", "فتية", "فتيان"))
+#: "Translation of a Qasim al-Jabbarin post: '...'": the group's own words quoted after its name.
+_OWN_TEXT = frozenset(
+    normalise(word) for word in ("post", "message", "communique", "communiqué", "telegram", "منشور", "رسالة")
+)
+_QUOTE_OPENS = re.compile(r"\s*[:\u2013\u2014-]\s*[\"'\u201c\u2018\u00ab]")
+
+
+def _claim_word_before(tokens: Sequence[Any], first: int, covered: set[int]) -> bool:
+    """Whether a claim word (not negated) stands just before a group name in its sentence."""
+    sentence = tokens[first].sentence
+    for index in range(max(0, first - HASHTAG_CLAIM_REACH), first):
+        token = tokens[index]
+        if token.sentence != sentence or index in covered:
+            continue
+        if token.norm in _CLAIM_WORDS or _OWN_FIGHTERS.match(token.norm) or token.norm in _YOUNG_MEN:
+            before = {tokens[j].norm for j in range(max(0, index - 4), index)}
+            return not before & _NEGATIONS
+    return False
+
+
+def _own_words(text: str, tokens: Sequence[Any], hit: Hit) -> bool:
+    """ "شباب ربع الله أحرقوا", "a Qasim al-Jabbarin post: '...'": the group's men as the actors,
+    or its own post quoted."""
+    if hit.first > 0 and tokens[hit.first - 1].norm in _YOUNG_MEN:
+        return True
+    if hit.last + 1 >= len(tokens):
+        return False
+    after = tokens[hit.last + 1]
+    return after.norm in _OWN_TEXT and bool(_QUOTE_OPENS.match(text, after.end))
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """A group a post says claimed an attack, and where the claim is (original offsets)."""
@@ -537,6 +572,10 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
         if _is_hashtag(text, spaces, hit.start):
             if signature[0] <= hit.start < signature[1]:
                 signed.append(Claim(group.name, hit.start, hit.end))  # "...\n#أصحاب_الكهف"
+            elif _claim_word_before(tokens, hit.first, covered):
+                # "بيان صادر عن #قاصم_الجبارين", "تمكن مجاهدو #أصحاب_الكهف من ...": a hashtag
+                # read as the name in a claiming sentence
+                claims.append(Claim(group.name, hit.start, hit.end))
             continue
         if hit.first > 0 and tokens[hit.first - 1].norm in _GOD:
             continue
@@ -564,7 +603,7 @@ def find_claims(doc: Document, hits: Iterable[Hit], groups: Groups) -> list[Clai
             claimed = True
             break
         if not claimed:
-            claimed = _speaks_of_itself(tokens, hit.last, hit.first)
+            claimed = _speaks_of_itself(tokens, hit.last, hit.first) or _own_words(text, tokens, hit)
         agency = normalise(text[hit.start : hit.end]) in group.agencies
         if not claimed and agency:
             claimed = _agency_reports(tokens, hit.first, hit.last)

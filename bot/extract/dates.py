@@ -187,6 +187,11 @@ _NEXT_TO = re.compile(r"^[\s,.(\-]*(?:the\s+)?$")
 #: The same, matched from a position inside the text (``^`` would fail there).
 _NEXT_TO_AT = re.compile(_NEXT_TO.pattern.removeprefix("^"))
 
+#: A vague time word next to the day it falls on ("overnight (30 Aug)", "overnight on Monday",
+#: "Saturday overnight"): the day says it; between them only these words.
+_VAGUE_BEFORE_DAY = re.compile(r"[\s,(\-]*(?:on\s+|of\s+)?(?:the\s+)?")
+_VAGUE_AFTER_DAY = re.compile(r"[\s,)\-]*")
+
 #: "في الثاني من تشرين الأول": a day written as an Arabic ordinal (folded spellings).
 _AR_ORDINAL_DAYS = {
     "الاول": 1,
@@ -252,7 +257,8 @@ _RELATIVE: tuple[tuple[re.Pattern[str], int], ...] = (
     ),
     (
         re.compile(
-            r"(?<![\u0621-\u064a])(?:[وف]?(?:فجر|صباح|ظهر|عصر|مساء|ليله|ضحي)\s+)?(?:هذا\s+)?[وفل]?اليوم(?![\u0621-\u064a])|"
+            # not "بنفس اليوم" / "في ذات اليوم" (the same day as the attack told before)
+            r"(?<![\u0621-\u064a])(?<!نفس\s)(?<!ذات\s)(?:[وف]?(?:فجر|صباح|ظهر|عصر|مساء|ليله|ضحي)\s+)?(?:هذا\s+)?[وفل]?اليوم(?![\u0621-\u064a])|"
             r"(?<![\u0621-\u064a])(?:قبل|منذ)\s+(?:قليل|ساعه|ساعات|دقائق|لحظات)(?![\u0621-\u064a])|"
             r"(?<![\u0621-\u064a])الليله(?![\u0621-\u064a])"
         ),
@@ -329,6 +335,55 @@ def _names_a_date(body: str, start: int, end: int, stated: list[tuple[int, int]]
     ends = [other_end for _, other_end in stated]
     before = bisect_right(ends, start) - 1
     return before >= 0 and bool(_NEXT_TO_AT.match(body, ends[before], start))
+
+
+#: "(3–9 July)", "28 Jan–3 Feb", "between 3 and 9 July": a period (a round-up's week), not a day.
+_RANGE_BEFORE = re.compile(
+    # "3–9 July", "3 – 9 July", "Jan–3 Feb"; not a list's number "1- 9 July" or "١- ٢٠٢١/٥/١٦"
+    rf"(?:\b(?:{_EN_MONTH})\.?\s*[\u2013\u2014-]\s*|"
+    rf"(?<=[ (\t])\d{{1,2}}{_ORD}(?:[\u2013\u2014-]|\s[\u2013\u2014-]\s))$|"
+    r"\bbetween\s+\d{1,2}(?:st|nd|rd|th)?\s+and\s+$"
+)
+_RANGE_AFTER = re.compile(
+    rf"\s*[\u2013\u2014-]\s*(?:\d{{1,2}}{_ORD}\s*(?:{_EN_MONTH})\b|(?:{_EN_MONTH})\.?\s+\d)"
+)
+
+
+def _drop_ranges(
+    body: str, found: list[tuple[int, int, dt.date, DateKind]]
+) -> list[tuple[int, int, dt.date, DateKind]]:
+    """Without the dates that open or close a period ("3–9 July", "28 Jan–3 Feb")."""
+    return [
+        item
+        for item in found
+        if item[3] not in ("day_month", "absolute")
+        or not (
+            _RANGE_BEFORE.search(body[max(0, item[0] - 24) : item[0]]) or _RANGE_AFTER.match(body, item[1])
+        )
+    ]
+
+
+def _drop_vague_beside_day(
+    body: str, found: list[tuple[int, int, dt.date, DateKind]]
+) -> list[tuple[int, int, dt.date, DateKind]]:
+    """Without the relative mentions ("overnight", "last night") written right next to a
+    weekday or a stated date ("overnight on Monday", "Overnight (30 Aug)"), which names their day."""
+    ordered = sorted(found, key=lambda item: item[0])
+    kept = []
+    for position, (start, end, date, kind) in enumerate(ordered):
+        if kind == "relative":
+            after = ordered[position + 1] if position + 1 < len(ordered) else None
+            before = ordered[position - 1] if position > 0 else None
+            if after is not None and after[3] != "relative":
+                match = _VAGUE_BEFORE_DAY.match(body, end)
+                if match is not None and match.end() == after[0]:
+                    continue
+            if before is not None and before[3] != "relative":
+                match = _VAGUE_AFTER_DAY.match(body, before[1])
+                if match is not None and match.end() == start:
+                    continue
+        kept.append((start, end, date, kind))
+    return kept
 
 
 def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -> list[DateMention]:
@@ -420,6 +475,7 @@ def find_dates(text: str, reference: dt.date, *, folded: Folded | None = None) -
                 continue
             found.append((match.start(), match.end(), reference - dt.timedelta(days=days_before), "relative"))
             taken.add(match.start(), match.end())
+    found = _drop_vague_beside_day(body, _drop_ranges(body, found))
     stated = sorted((start, end) for start, end, _, kind in found if kind in ("absolute", "day_month"))
     found = [
         item for item in found if item[3] != "weekday" or not _names_a_date(body, item[0], item[1], stated)

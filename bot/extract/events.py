@@ -101,6 +101,21 @@ _LOCATIVE = _norms(
     "محافظة",
     "بمحافظة",
     "ريف",
+    # the same with "ب" (in/at) joined: "بطريق صفوان", "بأطراف سامراء"; Iraqi "يم" (beside)
+    "بطريق",
+    "بحي",
+    "بجسر",
+    "بمنفذ",
+    "بتقاطع",
+    "بمفرق",
+    "بسيطرة",
+    "بمدخل",
+    "بأطراف",
+    "بريف",
+    "بمحيط",
+    "بمركز",
+    "يم",
+    "كرب",  # Iraqi گرب (near), folded
 )
 _AFTER_LOCATIVE = _norms(
     "district",
@@ -132,7 +147,7 @@ _BETWEEN = _norms("بين", "between")
 _SITE_WORD_AFTER_AND = re.compile(r"^(و|and)\s*(?:the\s+)?(?:ال)?(?:قاعدة|قاعده|حقل|معسكر|مطار|base|camp)$")
 #: "RPG, not IED", "صاروخ وليس عبوة": the word after it is not what happened.
 _NEGATING = _norms("not", "ليس", "وليس", "لا")
-_NEAR_WORDS = _norms("near", "outside", "قرب", "وقرب", "بالقرب", "محيط", "عند")
+_NEAR_WORDS = _norms("near", "outside", "قرب", "وقرب", "بالقرب", "محيط", "عند", "كرب", "يم")
 _BASE_WORDS = re.compile(
     r"\b(?:bases?|air\s*base|airbase|airport|airfield|embassy|garrison|camp)\b|"
     r"(?<![\u0621-\u064a])[وب]?(?:ال)?(?:قاعده|مطار|السفاره|معسكر)(?![\u0621-\u064a])"
@@ -144,6 +159,8 @@ _POSSESSIVE_CONVOY = re.compile(
 _ROAD_WORDS = _norms(
     "road", "route", "highway", "way", "طريق", "الطريق", "المؤدي", "المؤدية", "الطريق المؤدي"
 )
+#: ", and" / "، و" between two places: a list of places, not a place and where it lies.
+_LIST_AND = re.compile(r"[,\u060c]\s*(?:and|or|و)\b|[,\u060c]\s*و")
 _COORDINATION = re.compile(r"^[\s,،]*(?:and|&|or)?[\s,،]*$|^[\s,،]*$")
 #: Between a place and the governorate a post files it under: "Makhmour district, Erbil province".
 _DISTRICT_OF = re.compile(
@@ -345,10 +362,17 @@ _ANOTHER = re.compile(
     r"\b(?:in\s+(?:another|a\s+separate|a\s+second|a\s+similar)\s+(?:attack|incident|strike|bombing)|"
     r"another\s+(?:convoy|column|attack|ied|bomb|explosion)|(?:a|the)\s+(?:second|third|fourth)\s+"
     r"(?:convoy|column|attack|ied|bomb|explosion)|separately)\b|"
-    r"(?<![\u0621-\u064a])(?:[وف]?في\s+)?(?:هجوم|استهداف|رتل|رتلا|حادث|عمليه|انفجار|عبوه)\s+"
+    r"(?<![\u0621-\u064a])(?:[وف]?في\s+|[وف])?(?:هجوم|استهداف|رتل|رتلا|حادث|عمليه|انفجار|عبوه)\s+"
     r"(?:اخر|اخري|ثان|ثاني|ثانيه|ثالث|ثالثه|رابع|منفصل)(?![\u0621-\u064a])|"
     r"(?<![\u0621-\u064a])[وف]?كما\s+(?:استهدف|تعرض|انفجرت|انفجر|استهدفت|هاجم|تم)|"
     r"(?<![\u0621-\u064a])[وف]?في\s+سياق\s+متصل"
+)
+#: "ورتل ثاني انضرب بنفس اليوم بالحمزة", "and a second convoy was hit near X": one more convoy
+#: attacked, told in the same sentence without a word of sequence.
+_ANOTHER_CONVOY = re.compile(
+    r"\b(?:and\s+)?(?:another|a\s+second|a\s+third)\s+(?:convoy|column)\s+(?:was|were|got)\s+"
+    r"(?:hit|struck|targeted|attacked|ambushed)\b|"
+    r"(?<![\u0621-\u064a])[وف](?:رتل|قافله)\s+(?:اخر|ثاني|ثان|ثالث)\s+(?:انضرب|ضربوه|استهدف|تعرض|انستهدف|طكت)"
 )
 #: "The attack took place last Thursday", "وقع الهجوم يوم الخميس": the date that follows is the attack's.
 _OCCURRED = re.compile(
@@ -710,6 +734,8 @@ class _Extraction:
             return "towards"
         if before in _LOCATIVE or (before == "of" and before2 in _OF_PLACES):
             return "locative"
+        if before == "by" and before2 in _ROUTE_AFTER:
+            return "locative"  # "on the expressway by Taji": beside it
         if _LABEL_AFTER.match(self.text, hit.end) and self._heads_line(hit):
             return "locative"  # "١. بلد: عبوة ناسفة على رتل": a list line labelled with its place
         if original[:1] in "بف" and original[1:3] in ("ال", "ا") and _is_arabic(original):
@@ -785,6 +811,8 @@ class _Extraction:
                     previous_end_token is not None
                     and previous_sentence == sentence
                     and hit.first - previous_end_token <= REFERENCE_GAP
+                    # "..., by Taji, and south of Hillah": a list's next place, not where Taji lies
+                    and not _LIST_AND.search(self.text[self.tokens[previous_end_token].end : hit.start])
                 )
                 if near_previous:
                     reference = True
@@ -1070,6 +1098,20 @@ class _Extraction:
         ]
         if finer and (best.place.rank <= 2 or best.reference):
             return max(finer, key=lambda m: (m.score, m.place.rank, -m.start))
+        if best.place.kind == "road" and best.admin1 is None:
+            # "الإسكندرية | ... على طريق بغداد - الحلة": a road across governorates says less
+            # than the town the dateline names
+            towns = [
+                m
+                for m in candidates
+                if m.admin1
+                and m.place.kind not in ("road", "base")
+                and not m.place.is_governorate
+                and not m.reference
+                and m.start < self._header_end
+            ]
+            if towns:
+                return max(towns, key=lambda m: (m.score, m.place.rank, -m.start))
         if best.place.is_governorate:
             return self._road_in(best, candidates) or best
         return best
@@ -1217,7 +1259,8 @@ class _Extraction:
             return sites, segments
         mentions = [m for m in self.mentions if not any(a <= m.start < b for a, b in off)]
         candidates = [m for m in mentions if not m.hashtag and m.score > 0]
-        locations = [group for group in self._locations(candidates) if max(m.score for m in group) >= 1.5]
+        located = self._locations(candidates)
+        locations = [group for group in located if max(m.score for m in group) >= 1.5]
         count = stated_count(self.text)
         multi = None
         if count is not None and count >= 2 and len(locations) >= 2:
@@ -1228,6 +1271,11 @@ class _Extraction:
                 self._listed_locations(locations)
                 or self._dated_sentences(locations)
                 or self._another_sentences(locations)
+                # the dateline's place may be the first of the attacks ("الدغارة | ...، ورتل ثاني
+                # انضرب بالحمزة")
+                or self._another_sentences(
+                    [g for g in located if max(m.score for m in g) >= 1.5 or g[0].start < self._header_end]
+                )
             )
         if multi and len(multi) >= 2:
             return self._split_sites(multi), []
@@ -1368,6 +1416,15 @@ class _Extraction:
             sited = [m for m in group if m.score >= 2.5 and not m.reference and m.sentence not in background]
             if sited:
                 firsts.append((min(m.sentence for m in sited), group))
+                continue
+            # "الدغارة | عبوة استهدفت رتل ...، ورتل ثاني انضرب بالحمزة": the dateline's place is
+            # the first attack's, told in the sentence after it
+            headed = [
+                m for m in group if m.start < self._header_end and not m.reference and m.cue != "towards"
+            ]
+            after = headed[0].last + 1 if headed else len(self.tokens)
+            if after < len(self.tokens) and self.tokens[after].sentence not in background:
+                firsts.append((self.tokens[after].sentence, group))
         firsts.sort(key=lambda pair: pair[0])
         if len(firsts) < 2 or self.attack_sentences.get(firsts[0][0], 0) < 2:
             return None
@@ -1394,7 +1451,8 @@ class _Extraction:
         if end <= start:
             return False
         text = self._folded_text(start, end)
-        return bool(_SEQUEL.search(text) and _ANOTHER.search(text)) and not _DEFUSED.search(text)
+        told = bool(_SEQUEL.search(text) and _ANOTHER.search(text)) or bool(_ANOTHER_CONVOY.search(text))
+        return told and not _DEFUSED.search(text)
 
     def _sentences(self) -> list[int]:
         return sorted(set(self.sentence_numbers))
@@ -1498,7 +1556,9 @@ class _Extraction:
     def _strongest_date(self, dates: Sequence[DateMention]) -> DateMention | None:
         if not dates:
             return None
-        strengths = [self._date_strength(d) for d in dates]
+        # "Overnight: an IED struck ... before midnight Saturday": of dates as sure, a day named
+        # says more than a relative word
+        strengths = [(self._date_strength(d), d.kind != "relative") for d in dates]
         return dates[strengths.index(max(strengths))]
 
     def _local_labels(self, start: int, end: int) -> Mapping[str, str]:

@@ -92,6 +92,8 @@ _EN_PERSONS = re.compile(
 _AR_PROCLITICS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?")
 _AR_PERSON_STEMS = (
     "سائق",
+    "سايق",  # Iraqi spelling of سائق
+    "سواق",  # Iraqi plural of سائق
     "جندي",
     "جنود",
     "ضابط",
@@ -170,10 +172,14 @@ _EN_POSSESSIVES = frozenset(("his", "her", "its", "their"))
 _EN_ORDINAL_ONE = frozenset(("third", "fourth", "fifth", "sixth"))
 _AR_KILL = re.compile(
     # "هلاك" (perishing): how the Islamic State's claims tell the deaths of its enemies
-    r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل|هلاك)$"
+    r"^(?:[وفب]|ل)?(?:مقتل|قتل|قتلي|قتيل|قتيلا|قتيلين|قتيلان|استشهاد|استشهد|مصرع|شهيد|شهداء|شهيدين|شهيدا|يقتل|هلاك|"
+    # Iraqi: "استشهدوا جنديين", "انقتل السايق", "ماتوا ثلاثة"
+    r"استشهدوا|استشهدو|استشهدت|انقتل|انقتلوا|انقتلو|ماتوا|ماتو)$"
 )
 _AR_HURT = re.compile(
-    r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم)$"
+    r"^(?:[وفب]|ل)?(?:اصابه|اصابات|اصيب|اصيبوا|اصيبا|جرح|جرحي|جريح|جريحا|جريحين|جريحان|مصاب|مصابين|مصابون|يصاب|اصابتهم|"
+    # Iraqi: "انجرحوا ثلاثة", "سايقه انصاب", "تصوبوا اثنين"
+    r"انجرح|انجرحوا|انجرحو|انجرحت|انصاب|انصابوا|انصابو|انصابت|تصوب|تصوبوا|تصوبو|تصاوب|تصاوبوا|تصاوبو|جرحوا|جرحو)$"
 )
 _AR_AMONG = frozenset(("بينهم", "بينهما", "منهم", "ومنهم", "بينها", "بضمنهم", "بينهن"))
 #: Words (folded) after the people counted that tell the cause or the place: the count is over.
@@ -274,7 +280,21 @@ _EN_ZERO_KILLED = re.compile(
 )
 #: "دون خسائر بالأرواح": nobody killed (injuries not addressed).
 _AR_LIVES = frozenset(("بالارواح", "في", "ارواح", "الارواح"))
-_AR_NEGATORS = {"لا", "ولا", "لم", "ولم", "دون", "بدون", "عدم", "وبدون", "ودون", "بلا", "خلو"}
+_AR_NEGATORS = {
+    "لا",
+    "ولا",
+    "لم",
+    "ولم",
+    "دون",
+    "بدون",
+    "عدم",
+    "وبدون",
+    "ودون",
+    "بلا",
+    "خلو",
+    "ماكو",
+    "وماكو",
+}
 _AR_ZERO_NOUNS = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:اصابات|اصابه|خسائر|ضحايا|قتلي|جرحي|اصابه)$")
 #: "لم يسجل أي ضرر بشري": harm to people (not "ضرر مادي", damage to things) that did not happen.
 _AR_HUMAN_HARM = re.compile(r"^(?:[وفب]|ل)?(?:ال)?(?:ضرر|اضرار)$")
@@ -290,6 +310,8 @@ _AR_NOBODY = re.compile(
     r"|(?<![\u0621-\u064a])[وف]?(?:لم\s+يصب|(?:ب?دون|من\s+دون)\s+ان\s+يصاب)\s+احد(?![\u0621-\u064a])"
     r"|(?<![\u0621-\u064a])[وف]?ماكو\s+(?:اصابات|ضحايا|خسائر)"
     r"|(?:طلعو|طلعوا|خرجو|خرجوا|نجو|نجوا)\s+سالمين|(?:كلهم|جميعهم)\s+سالمين"
+    # "ماكو لا شهيد ولا جريح", "لا قتلى ولا جرحى": neither dead nor hurt
+    r"|(?<![\u0621-\u064a])[وف]?لا\s+(?:شهيد|شهداء|قتيل|قتلي|ضحايا)\s+ولا\s+(?:جريح|جرحي|مصاب|مصابين|اصابات)(?![\u0621-\u064a])"
 )
 #: "ولا خسائر في صفوف المجاهدين", "no losses among our mujahideen": the attackers' side, in a
 #: claim; it says nothing of the convoy's casualties.
@@ -354,6 +376,7 @@ def _ar_person(word: str) -> int | None:
                 "افراد",
                 "حراس",
                 "عمال",
+                "سواق",
             ):
                 return 0
             return 1
@@ -560,8 +583,27 @@ def _back_reference(tokens: list[_Tok], position: int) -> int:
     return 0
 
 
+#: Casualty verbs a subject may come before (Iraqi word order): "وسايقه انصاب", "جنديين استشهدوا".
+_AR_SUBJECT_VERBS = re.compile(
+    r"^(?:[وف])?(?:اصيب|اصيبوا|اصيبا|انصاب|انصابوا|انصابو|انجرح|انجرحوا|انجرحو|تصوب|تصوبوا|تصاوب|استشهد|"
+    r"استشهدوا|استشهدو|انقتل|انقتلوا|ماتوا|ماتو)$"
+)
+
+
 def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
-    """The figure right after (or before) an Arabic casualty word; -1 when vague."""
+    """The figure right after (or before) an Arabic casualty word; -1 when vague; a person named
+    right before a casualty verb ("وسايقه انصاب") when nothing after it counts."""
+    figure = _arabic_figure_after(tokens, index)
+    if figure is not None or index == 0 or not _AR_SUBJECT_VERBS.match(tokens[index].text):
+        return figure
+    person = _ar_person(tokens[index - 1].text)
+    if person == 0 and index >= 3 and tokens[index - 2].text == "من":
+        return _number(tokens[index - 3].text)  # "واحد من السواق انصاب": how many of them
+    return person if person in (1, 2) else None
+
+
+def _arabic_figure_after(tokens: list[_Tok], index: int) -> int | None:
+    """The figure right after (or, for a plural victim noun, before) an Arabic casualty word."""
     trigger = _AR_PROCLITICS.sub("", tokens[index].text)
     for stem in ("قتيل", "شهيد", "جريح"):
         if trigger.startswith(stem) and _AR_DUAL_TRIGGER.search(trigger):
@@ -626,6 +668,27 @@ def _arabic_figure(tokens: list[_Tok], index: int) -> int | None:
     return total if found else None
 
 
+#: "ارتفاع عدد شهداء الهجوم ... إلى أربعة", "حصيلة الجرحى بلغت ٥": the count so far (folded).
+_AR_COUNT_WORDS = frozenset(("عدد", "حصيله", "وعدد", "وحصيله"))
+_AR_TOLL_TO = frozenset(("الي", "بلغت", "بلغ", "وبلغت", "وبلغ"))
+
+
+def _arabic_toll(tokens: list[_Tok], index: int) -> int | None:
+    """The figure a toll rose to, for a casualty noun after "عدد"/"حصيلة"; None otherwise."""
+    if index == 0 or tokens[index - 1].text not in _AR_COUNT_WORDS:
+        return None
+    if index + 1 < len(tokens) and tokens[index - 2 : index - 1] and tokens[index - 2].text in _AR_TOLL_TO:
+        return _number(tokens[index + 1].text)  # "وبلغ عدد الجرحى ثلاثة"
+    for position in range(index + 1, min(len(tokens) - 1, index + _TOLL_REACH)):
+        if tokens[position].text in _BREAK:
+            return None
+        if tokens[position].text in _AR_TOLL_TO:
+            value = _number(tokens[position + 1].text)
+            if value is not None:
+                return value
+    return None
+
+
 def _negated_verb(tokens: list[_Tok], index: int) -> bool:
     """Whether a casualty word is negated right before it: "لم يصب", "دون أن يصاب"."""
     before = tokens[index - 1].text if index > 0 else ""
@@ -637,13 +700,18 @@ def _negated_verb(tokens: list[_Tok], index: int) -> bool:
 def _arabic(tokens: list[_Tok]) -> tuple[int | None, int | None, bool, bool]:
     tally = _Tally()
     for index, token in enumerate(tokens):
-        is_kill = bool(_AR_KILL.match(token.text))
-        is_hurt = not is_kill and bool(_AR_HURT.match(token.text))
+        word = token.text
+        if index > 0 and tokens[index - 1].text in _AR_COUNT_WORDS:
+            word = word.removeprefix("ال")  # "حصيلة القتلى": the toll's noun takes the article
+        is_kill = bool(_AR_KILL.match(word))
+        is_hurt = not is_kill and bool(_AR_HURT.match(word))
         if not (is_kill or is_hurt):
             continue
         if _negated_verb(tokens, index):
             continue  # "دون أن يصاب أحد", "لم يُصب أحد": nobody, not one
-        figure = _arabic_figure(tokens, index)
+        figure = _arabic_toll(tokens, index)
+        if figure is None:
+            figure = _arabic_figure(tokens, index)
         if figure is not None:
             tally.add(figure, kill=is_kill)
     return tally.result()

@@ -91,7 +91,7 @@ _COUNT_EN = re.compile(
     r"\b(?P<n>" + "|".join(_EN_COUNT) + r"|[2-9])\s+"
     r"(?:(?!(?:were|was|are|in|on|at|by|of|and|the|killed|injured|wounded|dead|people|soldiers|drivers)\b)"
     r"[a-z'-]+\s+){0,4}?"
-    r"(?:convoys|attacks|ieds?\s+attacks|operations|columns|bombings|places|locations)\b"
+    r"(?:convoys|attacks|ieds?\s+attacks|operations|columns|bombings|places|locations|strikes|ambushes)\b"
 )
 _COUNT_AR = re.compile(
     r"(?<![\u0621-\u064a])(?:[وب]?(?:ال)?(?:رتلين|رتلان|قافلتين|قافلتان|هجومين|هجومان|عمليتين|عمليتان))(?![\u0621-\u064a])|"

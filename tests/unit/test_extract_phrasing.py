@@ -722,3 +722,197 @@ def test_a_road_inside_a_city_is_more_specific_than_the_city(
 def test_trucks_the_us_hired_are_the_coalitions(analyser: Analyser, text: str) -> None:
     """ "US-contracted", "contracted by the US": the convoy carries the coalition's supplies."""
     assert [e.target for e in events(analyser, text)] == ["us_coalition"]
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("رتل للجيش انضرب بكمين قرب تكريت، استشهدوا ثلاث جنود وانجرحوا اثنين", 3, 2),
+        ("عبوة طكت بالرتل وانصابوا اثنين من الحراس", None, 2),
+        ("الشاحنة احترگت والسايق انجرح", None, 1),
+        ("وحدة من الصهاريج احترقت وسائقها انصاب بشظية", None, 1),
+        ("اثنين من السواق انصابوا بالرمي", None, 2),
+        ("الحمد لله لا شهيد ولا جريح بين الحراس", 0, 0),
+        ("ولا قتلى ولا جرحى بالرتل", 0, 0),
+        ("ماكو اصابات بالسواق", 0, 0),
+    ],
+)
+def test_iraqi_casualty_verbs_and_their_subjects(text: str, killed: int | None, injured: int | None) -> None:
+    """ "استشهدوا", "انجرحوا", "انصاب" count like the standard verbs, a person right before such a
+    verb ("والسايق انجرح", "اثنين من السواق انصابوا") is counted, and "لا شهيد ولا جريح" is 0/0."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("ارتفاع عدد قتلى التفجير الذي استهدف رتل الجيش قرب بيجي إلى خمسة", 5, None),
+        ("ارتفعت حصيلة الجرحى في هجوم الأمس على الرتل إلى 6", None, 6),
+        ("وبلغ عدد الشهداء ثلاثة", 3, None),
+    ],
+)
+def test_an_arabic_toll_that_rose_to_a_figure(text: str, killed: int | None, injured: int | None) -> None:
+    """ "ارتفاع عدد القتلى ... إلى خمسة", "بلغ عدد الشهداء ثلاثة": the toll's figure, however far."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("Gunmen ambushed an army convoy near Tikrit overnight on Tuesday, officials said on Wednesday.", 1),
+        ("Overnight (1 June), an IED struck a coalition supply convoy near Samawah.", 1),
+        ("An IED hit a coalition convoy near Samawah on Tuesday overnight.", 1),
+        ("Overnight: a bomb hit a police convoy near Hawija just before midnight Tuesday.", 1),
+        ("Overnight: a bomb hit a police convoy near Hawija.", 3),
+    ],
+)
+def test_a_vague_time_gives_way_to_the_day_it_names(analyser: Analyser, text: str, day: int) -> None:
+    """ "overnight on Tuesday", "Overnight (1 June)": the day named, not the post's date, whichever
+    comes first; "overnight" alone keeps the post's date."""
+    assert [e.date for e in events(analyser, text)] == [dt.date(2021, 6, day)]
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed_by"),
+    [
+        (
+            "بيان صادر عن #أصحاب_الكهف\nاستهدف مجاهدونا رتلاً للمحتل الأمريكي بعبوة ناسفة قرب الرميثة اليوم.",
+            "Ashab al-Kahf",
+        ),
+        (
+            "بعون الله تمكن أبطال #قاصم_الجبارين من استهداف رتل للاحتلال الأمريكي قرب السماوة صباح اليوم.",
+            "Qasim al-Jabbarin",
+        ),
+        (
+            "Translation of an Ashab al-Kahf message: 'Our heroes blew up a convoy of the American occupier "
+            "near Diwaniyah today.'",
+            "Ashab al-Kahf",
+        ),
+        ("#ربع_الله\nشباب ربع الله أحرقوا شاحنات رتل يحمل معدات للمحتل قرب الدورة ببغداد اليوم", "Rab'allah"),
+        ("لم يصدر بيان عن #قاصم_الجبارين بعد استهداف رتل للاحتلال الأمريكي قرب السماوة اليوم.", None),
+        ("انفجار عبوة على رتل للتحالف قرب السماوة اليوم #قاصم_الجبارين #العراق", None),
+    ],
+)
+def test_hashtag_names_and_quoted_posts_in_claims(
+    analyser: Analyser, text: str, claimed_by: str | None
+) -> None:
+    """A hashtag group right after a claim word ("بيان صادر عن #X", "أبطال #X"), the group's own men
+    ("شباب ربع الله") or its quoted post claim; a denied statement or a topic tag does not."""
+    assert claimant(analyser, text) == [claimed_by]
+
+
+@pytest.mark.parametrize(
+    ("text", "attack_type"),
+    [
+        ("Nasiriyah: a planted charge went off next to a coalition supply convoy this morning.", "ied"),
+        ("A roadside charge exploded as a US supply convoy passed near Samawah today.", "ied"),
+        (
+            "Attackers hurled petrol bombs at a coalition supply convoy near Kut today; two lorries burned.",
+            "arson",
+        ),
+        ("هجوم بقنابل المولوتوف استهدف رتل شاحنات للتحالف قرب الكوت اليوم", "arson"),
+    ],
+)
+def test_charges_and_petrol_bombs(analyser: Analyser, text: str, attack_type: str) -> None:
+    """A "planted charge" is an IED; petrol bombs thrown at trucks set them on fire (arson)."""
+    assert [e.attack_type for e in events(analyser, text)] == [attack_type]
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        (
+            "IED strikes hit contractor trucks on the Baghdad–Fallujah highway near Abu Ghraib today.",
+            "us_coalition",
+        ),
+        (
+            "Our fighters struck a convoy of the occupation with an explosive charge near Samawah today.",
+            "us_coalition",
+        ),
+        ("A drone struck a convoy of Sinjar Resistance Units fighters near Sinjar today.", "iraqi_forces"),
+        ("مسلحون هاجموا رتل صهاريج تابعة لشركة نقل أهلية قرب بيجي اليوم", "other"),
+        ("عبوة ناسفة على رتل شاحنات تابع لشركة متعاقدة مع التحالف قرب بيجي اليوم", "us_coalition"),
+        ("انفجار عبوة ناسفة على رتل لشركة نفط الشمال قرب الدبس اليوم", "other"),
+    ],
+)
+def test_owner_words_at_the_convoy(analyser: Analyser, text: str, target: str) -> None:
+    """Contractors' trucks and "the occupation" are the coalition's, YBS a local force, a company's
+    convoy civilian unless it works for the coalition."""
+    assert [e.target for e in events(analyser, text)] == [target]
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "admin1"),
+    [
+        ("هسه عبوة ضربت رتل امريكاني بالشامية والرتل وگف", "Shamiyah", "IQ-QA"),
+        ("عبوة استهدفت رتل يحمل معدات للقوات الأمريكية بطريق صفوان فجر اليوم", "Safwan", "IQ-BA"),
+        ("طكت عبوة عالرتل الامريكاني بطريق الديوانية الحلة گرب الدغارة", "Daghara", "IQ-QA"),
+        ("المحمودية | ملثمون أحرقوا شاحنات رتل للأمريكان على طريق بغداد - الحلة", "Mahmudiyah", "IQ-BG"),
+    ],
+)
+def test_joined_locatives_and_a_dateline_town_on_a_long_road(
+    analyser: Analyser, text: str, place: str, admin1: str
+) -> None:
+    """ "بالشامية", "بطريق صفوان", Iraqi "گرب" place the attack; a dateline town beats a road that
+    crosses governorates."""
+    assert [(e.place, e.admin1) for e in events(analyser, text)] == [(place, admin1)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الدغارة | عبوة استهدفت رتل شاحنات ينقل للأمريكان أمس، ورتل ثاني انضرب بنفس اليوم بالحمزة",
+        "An IED hit a US supply convoy near Daghara yesterday, and a second convoy was hit near Hamzah.",
+    ],
+)
+def test_a_second_convoy_hit_in_the_same_sentence(analyser: Analyser, text: str) -> None:
+    """ "ورتل ثاني انضرب ... بالحمزة", "and a second convoy was hit near X": two events; "بنفس
+    اليوم" (the same day) is the first attack's day, not the post's."""
+    found = events(analyser, text)
+    assert [e.admin1 for e in found] == ["IQ-QA", "IQ-QA"]
+    assert [e.date for e in found] == [dt.date(2021, 6, 2), dt.date(2021, 6, 2)]
+    assert found[0].place == "Daghara"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Round-up (24–30 May): two strikes on coalition supply convoys — 26 May, IED on trucks at Kut; "
+        "29 May, RPG at Hayy, one driver hurt.",
+        "Round-up (24 May–30 May): two strikes on coalition supply convoys — 26 May, IED on trucks at Kut; "
+        "29 May, RPG at Hayy, one driver hurt.",
+    ],
+)
+def test_a_round_ups_period_is_no_attack_date(analyser: Analyser, text: str) -> None:
+    """ "(24–30 May)" is the round-up's week: each strike keeps its own date, and "two strikes" counts."""
+    found = events(analyser, text)
+    assert [(e.place, e.date) for e in found] == [
+        ("Kut", dt.date(2021, 5, 26)),
+        ("Hayy", dt.date(2021, 5, 29)),
+    ]
+    assert [e.injured for e in found] == [None, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("1- 29 May: IED at Kut", [29]),
+        ("between 24 and 30 May", []),
+        ("Week 24 – 30 May", []),
+    ],
+)
+def test_a_period_is_not_a_list_number(text: str, days: list[int]) -> None:
+    """A list's "1- 29 May" is a date; "between 24 and 30 May" and "24 – 30 May" are a period."""
+    assert [d.date.day for d in find_dates(text, dt.date(2021, 6, 3))] == days
+
+
+def test_places_listed_with_and_after_a_direction(analyser: Analyser) -> None:
+    """ "on the expressway by Taji, and south of Hillah": three listed sites, not Hillah as where
+    Taji lies."""
+    text = (
+        "Three roadside bombs hit coalition supply convoys on 1 June: north of Mahmudiyah on the "
+        "highway, on the expressway by Taji, and south of Hillah."
+    )
+    assert [e.place for e in events(analyser, text)] == ["Mahmudiyah", "Taji", "Hillah"]

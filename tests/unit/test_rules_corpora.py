@@ -529,3 +529,117 @@ def test_blind12_label_phenomena(shipped: RuleSet, text: str, category: str, val
     classification = shipped.classify(text)
     assert classification.relevant, "labels are decided for relevant posts (test premise)"
     assert classification.labels[category] == value
+
+
+def test_relevance_is_exact_on_the_thirteenth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind13 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind13.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind13 errors, in sentences of our own (none is from a corpus).
+BLIND13_PHENOMENA = [
+    # a column named by its force or kind is a military convoy; a column of smoke or a newspaper's is not
+    ("ISIS gunmen ambushed a PMU column near Tarmiyah on Monday, killing two fighters.", True),
+    ("A roadside bomb struck a Peshmerga column near Makhmour this morning.", True),
+    ("Militants attacked a regime column with RPGs east of Palmyra.", True),
+    ("An SDF column crossed into Hasakah on Tuesday without incident.", False),
+    ("A column of smoke rose over the base after the rocket attack.", False),
+    ("In his weekly column, the analyst argues that IED attacks on convoys rose in 2021.", False),
+    # Iraqi على + ال contracted to عال, and طق "went off" (written with the gaf)
+    ("طگت عبوة عالرتل الامريكاني قرب الرمادي الصبح", True),
+    ("رموا رصاص عالقافلة اللي تنقل معدات للقاعدة بطريق بغداد", True),
+    ("الرتل مر عالطريق الدولي بدون مشاكل", False),
+    ("طگت عبوة بالرتل الامريكاني واحترگ اطار شاحنة", True),
+    ("انفجر اطار احدى شاحنات الرتل الامريكاني قرب الفلوجة", False),
+    ("طگ تاير صهريج بالرتل الامريكاني قرب الفلوجة والسواق بخير", False),
+    # Iraqi اطلاقات "rounds, shots"
+    ("رمي اطلاقات نارية على رتل للجيش قرب بيجي واصابة جندي", True),
+    ("تعرض رتل للحشد الى اطلاقات كثيفة من مجهولين قرب الخالص", True),
+    ("اطلاقات نارية في الهواء احتفالاً بمرور رتل الزوار", False),
+    ("اطلاقات نارية خلال نزاع عشائري أوقفت حركة الأرتال على الطريق الدولي", False),
+    # fuel is a supply convoy's load
+    ("أحرق مسلحون صهاريج الوقود المتجهة إلى قاعدة عين الأسد قرب هيت", True),
+    ("استهداف شاحنات تنقل المحروقات لقوات الاحتلال بعبوة ناسفة في الزبير", True),
+    ("Gunmen set fire to tankers carrying fuel for US forces near Rutba.", True),
+    ("ارتفاع أسعار الوقود بعد توقف صهاريج النقل على الحدود", False),
+    ("حريق في محطة وقود بالبصرة يلتهم ثلاثة صهاريج", False),
+    ("انقلاب صهريج وقود واحتراقه على طريق بغداد كركوك", False),
+    ("A crash on the Basra highway set two tankers carrying fuel on fire.", False),
+    # heavy haulage by its kind: lowboys, flatbeds, سطحات
+    ("Three IEDs hit contractor lowboys near Taji on Monday.", True),
+    ("Gunmen fired on flatbeds carrying coalition equipment west of Ramadi.", True),
+    ("استهداف سطحات تنقل معدات للتحالف بعبوة ناسفة قرب أبو غريب", True),
+    ("Flatbeds carrying coalition equipment crossed the Trebil border on Sunday.", False),
+    ("Contractor lowboys carrying equipment were stuck for hours after one overturned near Taji.", False),
+    # vehicles in the plural hit while on the move are a group moving together; passing cars are not
+    ("انفجار عبوة ناسفة بآليات تابعة للجيش أثناء مرورها على طريق بيجي", True),
+    ("Two coalition armoured vehicles were hit by an IED as they passed the Rabia crossing.", True),
+    ("انفجار عبوة ناسفة بسيارات مدنية أثناء مرورها قرب بعقوبة", False),
+    ("An IED went off as cars passed on the highway near Baqubah, wounding two people.", False),
+    ("تمكنت القوات من تفكيك عبوة ناسفة كانت تستهدف آليات الجيش أثناء مرورها", False),
+    ("Army vehicles were involved in a traffic accident while travelling to Kut.", False),
+    # ... or on their way somewhere
+    ("Coalition trucks en route to Ain al-Asad were hit by an IED near Rutba.", True),
+    ("Unknown men torched three fuel tankers bound for a US base near Rutba.", True),
+    ("عجلات للتحالف في طريقها إلى قاعدة حرير تعرضت لانفجار عبوة", True),
+    ("Gunmen torched the fuel tankers at a petrol station in Basra.", False),
+    ("Aid trucks heading to Sinjar were shelled near the town.", False),
+    ("سيارات متجهة إلى بغداد تعرضت لانفجار عبوة ناسفة قرب التاجي", False),
+    ("شاحنات متجهة إلى الحدود السورية توقفت بسبب هجوم على قاعدة عين الأسد", False),
+    # a rising casualty toll is a follow-up report, a rising count of attacks a trend
+    ("ارتفاع عدد ضحايا الهجوم على رتل الجيش قرب بيجي إلى ثلاثة", True),
+    ("Officials reported a rise in the death toll from the IED attack on the army convoy near Baiji.", True),
+    ("ارتفاع عدد الهجمات على أرتال الدعم اللوجستي خلال الشهر الماضي", False),
+    ("A rise in IED attacks on supply convoys worries the contractors.", False),
+    # Iraqi dialect denials and نفى with an object pronoun; ماكو alone is no denial
+    ("ماكو صحة لخبر استهداف رتل بالعبوة قرب الحلة", False),
+    ("الخبر عن تفجير رتل التحالف بالسماوة مو صحيح", False),
+    ("انتشر خبر عن تفجير رتل للتحالف قرب الكوت لكن قائد الشرطة نفاه", False),
+    ("انفجرت عبوة برتل التحالف قرب الرمادي وماكو لا شهيد ولا جريح", True),
+    ("Police said nothing happened to the coalition convoy near Kut despite reports of a blast.", False),
+    # a round-up's nil entry on convoys; not "the first after weeks with no attacks on convoys"
+    ("Weekly round-up: nothing on convoys, three rocket attacks on bases near Baghdad.", False),
+    ("Zero attacks on supply convoys this week, one IED hit a police car in Kut.", False),
+    ("لا شيء على الأرتال هذا الأسبوع، وصاروخان على قاعدة عين الأسد", False),
+    ("لم تسجل أي هجمات على أرتال الدعم اللوجستي خلال هذا الأسبوع", False),
+    ("An IED struck a US convoy near Kut, the first in a month with no strikes on convoys.", True),
+    # an analyst's count, quarters of a year, a drop or a surge in attacks
+    ("By my count, IED strikes on coalition convoys fell in the second half of the year.", False),
+    ("Roadside bomb attacks on logistics convoys in Q3 2022 were half those of Q2 2022.", False),
+    ("There was a sharp drop in IED attacks on supply convoys across the south.", False),
+    ("IED strikes on supply convoys dropped by a third last year.", False),
+    ("هجمات العبوات على أرتال الدعم اللوجستي في الربع الأخير من عام 2021 كانت الأعلى", False),
+    ("حسب إحصائنا استهدفت العبوات أرتال التحالف مرات أقل هذا العام", False),
+    # attacks on bases (plural), pylons and a house, with the attack noun's article
+    ("وصول رتل تعزيزات إلى الخالص بعد الهجوم على منزل مختار القرية", False),
+    ("Three drone attacks on bases in Iraq while convoys moved normally.", False),
+    ("An IED on a power pylon near Tarmiyah cut the power as a convoy passed.", False),
+    ("استهداف أبراج الطاقة بعبوات ناسفة قرب الطارمية تزامناً مع مرور رتل للجيش", False),
+    ("Rockets hit a coalition convoy heading to the base near Balad.", True),
+    ("بعد الهجوم على رتل للتحالف قرب الحلة انفجرت عبوة ثانية بالرتل نفسه", True),
+    # neighbours: the Iraqi passive انضرب and loanword كونفوي, حوضيات tankers, a caravan of
+    # trucks, the load's verbs (not تحمل "holds responsible", not an ammunition depot)
+    ("انضرب رتل امريكاني بعبوة بطريق المطار الصبح", True),
+    ("انضرب الكونفوي الامريكي بالرشاشات قرب ابو غريب", True),
+    ("طگت عبوة بالكونفوي قرب التاجي", True),
+    ("الكونفوي الامريكي عبر من السيطرة بدون مشاكل", False),
+    ("استهداف حوضيات تنقل الوقود للقوات الأمريكية بعبوة ناسفة قرب الزبير", True),
+    ("Gunmen opened fire on trucks laden with coalition supplies near Rutba.", True),
+    ("A caravan of fuel trucks was hit by an IED near Baiji.", True),
+    ("A caravan of pilgrims was hit by a sandstorm near Karbala.", False),
+    ("Insurgents fired rockets at lowboys hauling armoured vehicles near Taji.", True),
+    ("انفجار مخزن للعتاد في قاعدة الصقر وتضرر عدد من الشاحنات المتوقفة", False),
+    ("An ammunition depot exploded at the base, damaging several parked trucks.", False),
+    ("شاحنات تحمل مساعدات إنسانية تعرضت لإطلاق نار قرب سنجار", False),
+    ("تحمل الحكومة الجهات المسؤولة عن استهداف الشاحنات على الطريق الدولي", False),
+    ("Police said trucks carrying fuel were hit by a tyre blowout", False),
+    ("The convoy had a burst tire near Kut and an explosion was heard.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND13_PHENOMENA)
+def test_blind13_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind13 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
