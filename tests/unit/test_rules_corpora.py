@@ -643,3 +643,28 @@ BLIND13_PHENOMENA = [
 def test_blind13_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
     """Each language phenomenon found on blind13 is read as intended, both ways."""
     assert shipped.classify(text).relevant is relevant
+
+
+SUPPLY_TRUCKS = [
+    # trucks named by their load or service, hit: a supply convoy in all but name
+    ("An IED struck coalition supply trucks near Taji.", True),
+    ("IED strikes on coalition supply trucks near Taji overnight.", True),
+    ("عبوة ناسفة تستهدف شاحنات إمداد للتحالف قرب التاجي", True),
+    ("استهداف شاحنات الإمداد بعبوة ناسفة في الرمادي", True),
+    ("Gunmen fired on logistics trucks bound for Ain al-Asad.", True),
+    # not hit, or not close: a road they use, a device defused, aid, a warning
+    (
+        "A Katyusha rocket fell on farmland near Abu Ghraib last night, a few kilometres from the"
+        " highway used by coalition supply trucks.",
+        False,
+    ),
+    ("Supply trucks queued at the border crossing after an IED was defused nearby.", False),
+    ("Aid supply trucks reached Mosul.", False),
+    ("The attack on supply trucks could come any time, officials warned.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), SUPPLY_TRUCKS)
+def test_supply_trucks_hit_close_by_are_a_convoy_attack(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """'Supply trucks' hit by a weapon named within four words are reported; otherwise not."""
+    assert shipped.classify(text).relevant is relevant
