@@ -16,7 +16,9 @@ sets of about 50, 500 and 5,000 terms measures, on one core:
 * compiling the matcher: CPU seconds, and the peak memory a build allocates (tracemalloc).
 
 Rates are posts per CPU second of this process (``time.process_time``): one core's
-throughput, robust to other processes sharing the machine.
+throughput, robust to other processes sharing the machine. The header says whether the rule
+engine's modules run compiled (mypyc, as the install builds them where a C compiler exists)
+or as Python (``CONVOYWATCH_PURE_PYTHON=1 pip install -e .`` builds none).
 
 50 and 500 terms are core subsets of the shipped rules (config/rules, also measured as
 they are); 5,000 adds gazetteer-like place names, as the Analyser does. Every post carries a few unique
@@ -207,6 +209,17 @@ def _gazetteer_entries(count: int, seed: int) -> list[TermEntry]:
     return entries
 
 
+def _engine_build() -> str:
+    """Whether the rule engine's modules were compiled by the install (mypyc) or run as Python."""
+    import bot.rules.engine  # noqa: PLC0415
+    import bot.rules.matcher  # noqa: PLC0415
+
+    files = [Path(module.__file__ or "") for module in (bot.rules.engine, bot.rules.matcher)]
+    if all(path.suffix == ".so" for path in files):
+        return "compiled (mypyc)"
+    return "Python modules (not compiled)"
+
+
 def _classify_all(ruleset: RuleSet, matcher: Matcher, posts: Sequence[str]) -> tuple[float, int, int, int]:
     """Classify every post as the service does: screen for relevance triggers, then scan and evaluate."""
     relevant = 0
@@ -273,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f" (avg {megabytes * 1e6 / len(posts):.0f} B),"
         f" generated in {time.perf_counter() - started:.1f}s; python {sys.version.split()[0]}, one core"
     )
+    print(f"rule engine: {_engine_build()}")
     print(
         f"prefilter: {prefilter.engine}, {prefilter.keys:,} keys for the concepts relevance rules need,"
         f" compiled in {prefilter_seconds:.3f}s, {prefilter.size / 1e6:.1f} MB"

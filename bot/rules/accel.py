@@ -13,16 +13,23 @@ be safe and leaves every other term to be searched in Python.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-hyperscan: ModuleType | None
-try:  # optional: x86-64 Linux wheels bundle the library
-    import hyperscan
-except ImportError:  # pragma: no cover - depends on the platform
-    hyperscan = None
+
+def _optional(name: str) -> ModuleType | None:
+    """An optional module, or None where it is not installed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # pragma: no cover - depends on the platform
+        return None
+
+
+#: Hyperscan, where its wheel exists (x86-64 Linux), else None
+hyperscan: ModuleType | None = _optional("hyperscan")
 
 __all__ = ["RegexGate", "gate_pattern", "hyperscan"]
 

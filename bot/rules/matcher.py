@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import product
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import ahocorasick
 
@@ -781,7 +781,7 @@ class Matcher:
 class _WordCache(dict[str, str]):
     """``token -> canonical word`` for one matcher, bounded."""
 
-    limit = 100_000
+    limit: ClassVar[int] = 100_000  # a class constant (mypyc: ClassVar)
 
     def __init__(self, canonical: Callable[[str], str]) -> None:
         super().__init__()
@@ -804,7 +804,7 @@ class _ChunkCache(dict[str, str]):
     wildcard terms only: an exact or regex term sees the normalised word).
     """
 
-    limit = 50_000
+    limit: ClassVar[int] = 50_000  # a class constant (mypyc: ClassVar)
 
     def __init__(self, words: _WordCache, vocabulary: frozenset[str], stems: tuple[str, ...]) -> None:
         super().__init__()

@@ -29,10 +29,10 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from itertools import product
-from types import ModuleType
 
 import ahocorasick
 
+from bot.rules.accel import hyperscan  # None where it is not installed: pyahocorasick does it
 from bot.rules.matcher import (
     GAF,
     QAF,
@@ -43,12 +43,6 @@ from bot.rules.matcher import (
     term_words,
 )
 from bot.rules.text import DROP, TABLE, fold_letters, normalise
-
-hyperscan: ModuleType | None
-try:  # optional: x86-64 Linux wheels bundle the library; elsewhere pyahocorasick does it
-    import hyperscan
-except ImportError:  # pragma: no cover - depends on the platform
-    hyperscan = None
 
 __all__ = ["Prefilter", "screen_text", "term_key", "term_keys"]
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import not_, sub
+from typing import ClassVar
 
 __all__ = [
     "DROP",
@@ -203,7 +204,7 @@ def _analyse(chunk: str, finder: re.Pattern[str], fold: Callable[[str], str]) ->
 class _ChunkCache(dict[str, _Chunk]):
     """Chunk analyses by chunk; bounded so a long-running process does not grow forever."""
 
-    limit = 50_000
+    limit: ClassVar[int] = 50_000  # a class constant (mypyc: ClassVar)
 
     def __missing__(self, chunk: str) -> _Chunk:
         if len(self) >= self.limit:
@@ -252,7 +253,7 @@ class _Widths(dict[str, int]):
     that is itself the separator, and the spaces around it are not in the original (0).
     """
 
-    limit = 60_000
+    limit: ClassVar[int] = 60_000  # a class constant (mypyc: ClassVar)
 
     def reset(self) -> None:
         self.clear()
