@@ -164,17 +164,19 @@ def _collect(ident: int, _start: int, _end: int, _flags: int, found: object) -> 
 
 
 class _Hyperscan:
-    """The keys as one Hyperscan literal database (each key set reported once per scan)."""
+    """The keys as one Hyperscan literal database (each key reported once per scan).
+
+    One id per key: with ids shared by the keys of one concept mask, single-match
+    compilation takes ~9x longer (0.78 s against 0.09 s for ~7,000 keys).
+    """
 
     def __init__(self, masks: Mapping[str, int]) -> None:
         assert hyperscan is not None
-        kinds = sorted(set(masks.values()))
-        number = {mask: index for index, mask in enumerate(kinds)}
-        self.kinds = kinds
+        self.kinds = list(masks.values())  # id -> the concept mask of its key
         self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.database.compile(
             expressions=[key.encode("utf-8") for key in masks],
-            ids=[number[mask] for mask in masks.values()],
+            ids=list(range(len(masks))),
             elements=len(masks),
             flags=hyperscan.HS_FLAG_SINGLEMATCH,
             literal=True,
