@@ -153,6 +153,16 @@ class RuleSet:
         possible = self.prefilter.possible(doc.text)  # a superset, without tokenising
         if not possible & screen.triggers or not screen.may_fire(0, possible):
             return Classification(relevant=False, score=0.0), []
+        # the rules that may fire all need one sentence: one line must hold their concepts
+        local = screen.sentence_rules(possible)
+        if local and "\n" in doc.text:
+            lines = self.prefilter.possible_lines(doc.text, possible)
+            if not any(
+                needed & line == needed and (not one_of or one_of & line)
+                for needed, one_of in local
+                for line in lines
+            ):
+                return Classification(relevant=False, score=0.0), []
         presence = matcher.presence_map(doc, screen.concepts)
         if not self._may_fire(presence):
             return Classification(relevant=False, score=0.0), []
@@ -330,6 +340,17 @@ class _Screen:
             if needed & possible == needed and (not one_of or one_of & possible) and not excluded & certain:
                 return True
         return False
+
+    def sentence_rules(self, possible: int) -> list[tuple[int, int]]:
+        """(all, any) masks of the rules that may fire on the concepts ``possible``, when every
+        one of them needs its concepts in one sentence; empty when some rule does not."""
+        found: list[tuple[int, int]] = []
+        for needed, one_of, _excluded, _near, local in self.local:
+            if needed & possible == needed and (not one_of or one_of & possible):
+                if not local:
+                    return []
+                found.append((needed, one_of))
+        return found
 
     def may_fire_in(self, presence: Presence) -> bool:
         """Whether some relevance rule may fire given where its concepts (certainly, possibly) are.

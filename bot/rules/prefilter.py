@@ -213,12 +213,15 @@ class Prefilter:
     ) -> None:
         bit = {concept: 1 << number for number, concept in enumerate(order)}
         always = 0
+        spread = 0
         masks: dict[str, int] = {}
         for concept, entries in concepts.items():
             mask = bit.get(concept, 0)
             if not mask:
                 continue
             for entry in entries:
+                if entry.regex:
+                    spread |= mask
                 keys = term_keys(entry)
                 if keys is None or not all(keys):
                     always |= mask
@@ -231,6 +234,9 @@ class Prefilter:
         if engine == "hyperscan" and hyperscan is None:
             raise ValueError("hyperscan is not installed")
         self.always = always
+        #: concepts with regex terms: a match may run on past a line break (``.`` or ``[^ ]``
+        #: takes the line mark), its key on a later line than its first token
+        self.spread = spread
         self.keys = len(masks)
         self._automaton: ahocorasick.Automaton | None = None
         self._hyperscan: _Hyperscan | None = None
@@ -264,3 +270,13 @@ class Prefilter:
             for _end, mask in self._automaton.iter(screen_text(text)):
                 found |= mask
         return found
+
+    def possible_lines(self, text: str, possible: int) -> list[int]:
+        """``possible`` of each line of ``text`` (``possible``: the whole text's mask).
+
+        A term never matches across a line break, so a concept a line's tokens hold is
+        possible in that line; a regex term's concept, possible anywhere in the text, is
+        taken as possible in every line (its match may run on past the break).
+        """
+        spread = possible & self.spread
+        return [self.possible(line) | spread for line in text.split("\n")]

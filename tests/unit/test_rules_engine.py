@@ -283,6 +283,51 @@ def test_screen_skips_posts_no_rule_can_fire_on(ruleset: RuleSet) -> None:
     assert ruleset.classify_doc(tokenise("An IED hit a convoy."))[1] != []
 
 
+LINE_RULES = """\
+categories:
+  relevant: {threshold: 1}
+concepts:
+  convoy: [convoy, رتل]
+  ied: [IED, عبوة]
+  whose: ['re:whose( [^ ]+){0,4} unknown']
+rules:
+  - name: convoy-ied
+    category: relevant
+    all: [convoy, ied]
+    same_sentence: true
+  - name: unknown-owner
+    category: relevant
+    all: [convoy, whose]
+    same_sentence: true
+"""
+
+
+def test_rules_that_need_one_sentence_are_screened_line_by_line(tmp_path: Path) -> None:
+    """Concepts split over lines never meet in a sentence: no tokenising; on one line, scanned."""
+    (tmp_path / "rules.yaml").write_text(LINE_RULES, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    split = tokenise("A convoy passed the bridge\nLater an IED was found elsewhere")
+    assert ruleset.classify_doc(split) == (Classification(relevant=False, score=0.0), [])
+    assert "parts" not in split.memo  # ruled out by the line screen, before the tokeniser
+    for text in ("An IED hit a convoy\nno more", "رتل\nعبوة ناسفة قرب رتل", "A convoy\nAn IED"):
+        _same_result(ruleset, text)
+    assert ruleset.classify_doc(tokenise("weather\nAn IED hit a convoy"))[0].relevant
+
+
+def test_a_regex_concept_counts_on_every_line_of_its_text(tmp_path: Path) -> None:
+    """A regex match may run past a line break ([^ ] takes the line mark): its concept spreads."""
+    (tmp_path / "rules.yaml").write_text(LINE_RULES, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    text = "a convoy whose\ncargo is unknown"
+    doc = tokenise(text)
+    assert ruleset.evaluate(doc, ruleset.matcher.scan(doc)).relevant  # whose .. unknown spans the break
+    _same_result(ruleset, text)
+    possible = ruleset.prefilter.possible(text)
+    lines = ruleset.prefilter.possible_lines(text, possible)
+    whose = 1 << ruleset._screen.concepts.index("whose")
+    assert all(line & whose for line in lines)
+
+
 REGEX_RULES = """\
 categories:
   relevant: {threshold: 1}
