@@ -204,22 +204,22 @@ def _case_forms(name: str) -> list[str]:
     return [name, f"أبي {rest}", f"أبا {rest}"]
 
 
-def _arabic_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
-    """The Arabic variants, each with the English name it gives ("الحمزة=Hamzah") or None."""
+def _variants(row: dict[str, str], column: str) -> list[tuple[str, str | None]]:
+    """A variants column's spellings, each with the English name it gives or None
+    ("الحمزة=Hamzah" in ``variants_ar``, "Tuwairij=Hindiyah" in ``variants_en``)."""
     found: list[tuple[str, str | None]] = []
-    for variant in _split(row["variants_ar"]):
+    for variant in _split(row[column]):
         spelling, _, english = variant.partition("=")
         found.append((spelling.strip(), english.strip() or None))
     return found
+
+
+def _arabic_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
+    return _variants(row, "variants_ar")
 
 
 def _english_variants(row: dict[str, str]) -> list[tuple[str, str | None]]:
-    """The English variants, each with the English name it gives ("Tuwairij=Hindiyah") or None."""
-    found: list[tuple[str, str | None]] = []
-    for variant in _split(row["variants_en"]):
-        spelling, _, english = variant.partition("=")
-        found.append((spelling.strip(), english.strip() or None))
-    return found
+    return _variants(row, "variants_en")
 
 
 def _terms(row: dict[str, str]) -> list[str]:
