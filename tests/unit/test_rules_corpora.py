@@ -661,6 +661,10 @@ SUPPLY_TRUCKS = [
     ("Supply trucks queued at the border crossing after an IED was defused nearby.", False),
     ("Aid supply trucks reached Mosul.", False),
     ("The attack on supply trucks could come any time, officials warned.", False),
+    # a headline's present tense of "dismantle": a device defused, not an attack
+    ("قوات الأمن تفكك عبوة ناسفة على طريق تسلكه الأرتال في الفلوجة", False),
+    ("مفارز الجهد الهندسي تفكك عبوتين قرب طريق مرور الأرتال", False),
+    ("انفجار عبوة ناسفة استهدفت رتلاً للتحالف قرب الفلوجة", True),
 ]
 
 
