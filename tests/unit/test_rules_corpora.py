@@ -665,6 +665,14 @@ SUPPLY_TRUCKS = [
     ("قوات الأمن تفكك عبوة ناسفة على طريق تسلكه الأرتال في الفلوجة", False),
     ("مفارز الجهد الهندسي تفكك عبوتين قرب طريق مرور الأرتال", False),
     ("انفجار عبوة ناسفة استهدفت رتلاً للتحالف قرب الفلوجة", True),
+    # trucks said to be the coalition's, attacked; not trucks parked inside a base that is hit
+    ("Supply trucks belonging to the coalition were torched by gunmen near Rutba.", True),
+    ("مجهولون يحرقون شاحنات تابعة للتحالف قرب الرطبة", True),
+    ("US military trucks were hit by a roadside bomb near Balad.", True),
+    ("صواريخ تسقط على قاعدة بلد وتلحق أضراراً بشاحنات التحالف المتوقفة داخلها", False),
+    ("Rockets hit the base, damaging coalition trucks parked inside.", False),
+    ("Coalition trucks crossed the border at Rabia.", False),
+    ("Police arrested a man who attacked coalition trucks last year.", False),
 ]
 
 
