@@ -645,6 +645,50 @@ def test_blind13_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
     assert shipped.classify(text).relevant is relevant
 
 
+def test_relevance_is_exact_on_the_fourteenth_blind_corpus(shipped: RuleSet) -> None:
+    """holdout_blind14 (error-analysed, so no longer blind) keeps relevance P = R = 1.0."""
+    report = evaluate_records(shipped, _records("holdout_blind14.jsonl"))
+    relevance = report.scores["relevant"]
+    assert (relevance.precision, relevance.recall) == (1.0, 1.0), report.of("relevant")
+
+
+# The language behind the blind14 errors, in sentences of our own (none is from a corpus).
+BLIND14_PHENOMENA = [
+    # vehicles said to move in a column are a convoy; a newspaper column is not
+    ("Peshmerga vehicles moving in a column near Kirkuk were ambushed by gunmen on Friday.", True),
+    ("Army trucks travelling in single file were hit by a roadside bomb outside Baiji.", True),
+    ("Coalition vehicles driving in a long column came under rocket fire near Rutba.", True),
+    ("Writing in a column for a Baghdad daily, he recalls how a roadside bomb killed his cousin.", False),
+    ("Army vehicles moving in a column crossed the bridge at Tikrit without incident.", False),
+    # counts in the hundreds are a tally, not one attack; a dated weekly list is a roundup
+    ("The region saw hundreds of roadside-bomb attacks on supply convoys last year.", False),
+    ("شهد العام الماضي مئات الهجمات بالعبوات على أرتال الدعم اللوجستي", False),
+    ("More than a hundred IED incidents targeted logistics columns in 2020, the report says.", False),
+    ("A roadside bomb hit a supply convoy near Hillah, wounding a hundred-year-old bystander.", True),
+    # intelligence or warnings of attacks yet to come are not an attack; a planned attack carried out is
+    ("All convoys on the southern route are halted after intelligence of imminent attacks.", False),
+    ("Movement of client convoys paused following warnings of planned IED attacks.", False),
+    ("إيقاف حركة الأرتال على الطريق الدولي بعد ورود معلومات عن هجمات مخطط لها", False),
+    ("In a carefully planned attack, an IED struck a coalition convoy near Diwaniyah.", True),
+    # calls to step up attacks are calls, not attacks; a reply to an escalation is a claim
+    ("بيان: على الفصائل تكثيف الهجمات على أرتال المحتل", False),
+    ("ندعو المجاهدين إلى تصعيد العمليات ضد قوافل الاحتلال", False),
+    ("The statement urged the factions to escalate attacks on US convoys.", False),
+    ("رداً على تصعيد الاحتلال استهدفنا رتلاً للتحالف بعبوة ناسفة في الحلة", True),
+    # a film or drama about a convoy tells a story; a video of an attack is a report
+    ("فيلم جديد بعنوان الكمين يروي قصة رتل في حرب الثمانينات", False),
+    ("A new film titled Convoy tells the story of an ambush on a supply column in 2005.", False),
+    ("مسلسل رمضاني يجسد كمين رتل في الصحراء", False),
+    ("فيديو يظهر لحظة انفجار عبوة ناسفة على رتل للتحالف قرب الرمادي", True),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), BLIND14_PHENOMENA)
+def test_blind14_phenomena(shipped: RuleSet, text: str, relevant: bool) -> None:
+    """Each language phenomenon found on blind14 is read as intended, both ways."""
+    assert shipped.classify(text).relevant is relevant
+
+
 SUPPLY_TRUCKS = [
     # trucks named by their load or service, hit: a supply convoy in all but name
     ("An IED struck coalition supply trucks near Taji.", True),
