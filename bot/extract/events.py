@@ -1680,7 +1680,10 @@ class _Extraction:
         if whole:
             site = sites[0]
             date = self._date_in(0, len(self.text))
-            casualties = find_casualties(self._casualty_text(0, len(self.text)))
+            # a list item left out as no convoy attack ("(2) IED vs a single private SUV, driver
+            # injured") tells its own toll, not the convoy's
+            kept = _complement(self.dropped, len(self.text)) if self.dropped else [(0, len(self.text))]
+            casualties = find_casualties(" \n ".join(self._casualty_text(a, b) for a, b in kept))
             attack, target = self._labels(0, len(self.text), True)
             return (
                 self._event(

@@ -269,6 +269,9 @@ _EN_ZERO_BOTH = re.compile(
     r"\b(?:neither|none)\s+(?:of\s+(?:them|the\s+\w+)\s+|\w+\s+)?(?:caused|causing|resulted\s+in|left|inflicted)"
     r"\s+(?:any\s+)?(?:casualties|injuries|deaths)\b|"
     r"\bwithout\s+(?:anyone|any\s+one|anybody)\s+(?:being\s+)?(?:hurt|injured|wounded|harmed)\b|"
+    r"\bno\s+(?:[a-z.]+\s+)?(?:personnel|troops|soldiers|staff|crew|crewmen|drivers|servicemen|people|civilians|"
+    r"contractors|passengers)\s+(?:was\s+|were\s+|(?:had|have)\s+been\s+)?(?:reportedly\s+)?"
+    r"(?:hurt|injured|wounded|harmed)\b|"
     r"\b(?:unharmed|unhurt|uninjured|unscathed)\b|"
     r"\b(?:casualties|injuries)\s*[:\-]\s*(?:none|nil|no|zero|0)\b|"
     r"(?:الخسائر|الاصابات)(?:\s+البشريه)?\s*[:\-]\s*(?:لا|لا\s+توجد|لا\s+يوجد|دون|صفر|0)(?![\u0621-\u064a])"
@@ -414,6 +417,18 @@ def _en_figure_after(tokens: list[_Tok], index: int) -> int | None:
     return value
 
 
+def _bare_person_subject(tokens: list[_Tok], position: int, index: int) -> bool:
+    """Whether a singular person noun with no article opens the clause of the casualty verb at
+    ``index``, only adverbs or auxiliaries between them ("driver lightly injured")."""
+    if not _EN_SINGULAR_PERSON.match(tokens[position].text):
+        return False
+    opener = tokens[position - 1].text if position > 0 else "."
+    if opener not in _BREAK and opener not in (",", "and"):
+        return False
+    between = tokens[position + 1 : index]
+    return all(token.text in _EN_AUXILIARIES or token.text.endswith("ly") for token in between)
+
+
 def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
     """'Three contractors ... and a female engineer were injured': quantities of people before the verb."""
     total = 0
@@ -436,6 +451,15 @@ def _en_figure_before(tokens: list[_Tok], index: int, stop: int) -> int | None:
             continue
         if word == "one" and position > 0 and tokens[position - 1].text == "no":
             break
+        if _bare_person_subject(tokens, position, index):
+            # headline style, no article: "Lead vehicle disabled, driver lightly injured"; a
+            # comma or a stop before it ends the subject ("one truck burned, driver hurt")
+            if position == 0 or tokens[position - 1].text != "and":
+                return total + 1
+            total += 1
+            found = True
+            position -= 1
+            continue
         value = _number(word)
         if (
             value is None
@@ -612,6 +636,9 @@ def _arabic_figure_after(tokens: list[_Tok], index: int) -> int | None:
         before = _number(tokens[index - 1].text)
         if before is not None and trigger in ("قتلي", "جرحي", "شهداء", "قتيلا", "جريحا", "شهيدا", "مصابين"):
             return before
+        if trigger in ("قتيلا", "شهيدا", "جريحا") and _ar_person(tokens[index - 1].text) in (1, 2):
+            # "ارتقى مقاتل شهيدا", "سقط جنديان قتيلا": the person who fell as one
+            return _ar_person(tokens[index - 1].text)
     if index + 1 < len(tokens) and tokens[index + 1].text in _AR_ORDINAL_ONE:
         return 1
     if tokens[index].text.removeprefix("و") in _AR_SINGULAR_VICTIM:

@@ -3,7 +3,8 @@ the report, Iraqi spellings, devices, short place names, claims in translated st
 joined by "و"; weekday-dated list lines, dash bullets, casualties after "على إثره", the road to a
 town whose name is a word, local names, a convoy's destination or cargo, a weapon left in doubt;
 hashtag signatures, news-agency claims, blame, blessing one's own fighters, casualty idioms, roads
-named by their ends or lying in a city, trucks the US hired."""
+named by their ends or lying in a city, trucks the US hired; a bare "driver injured", a column of
+US vehicles, a trader's trucks, a dropped list item's toll."""
 
 from __future__ import annotations
 
@@ -916,3 +917,53 @@ def test_places_listed_with_and_after_a_direction(analyser: Analyser) -> None:
         "highway, on the expressway by Taji, and south of Hillah."
     )
     assert [e.place for e in events(analyser, text)] == ["Mahmudiyah", "Taji", "Hillah"]
+
+
+@pytest.mark.parametrize(
+    ("text", "killed", "injured"),
+    [
+        ("Lead truck disabled, driver slightly wounded.", None, 1),
+        ("Trailer overturned and escort injured.", None, 1),
+        ("One truck burned, driver lightly hurt.", None, 1),
+        ("ارتقى جندي شهيداً في الهجوم", 1, None),
+        ("وسقط حارس جريحاً بانفجار العبوة", None, 1),
+        ("The ministry said no soldiers were injured.", 0, 0),
+        ("No US personnel were hurt in the blast.", 0, 0),
+        ("No personnel figures were given.", None, None),
+    ],
+)
+def test_a_bare_person_a_fallen_martyr_and_no_personnel_harmed(
+    text: str, killed: int | None, injured: int | None
+) -> None:
+    """ "driver lightly injured" is one person, "ارتقى جندي شهيدا" one dead, "no personnel were
+    harmed" none; a comma ends the bare subject."""
+    found = find_casualties(text)
+    assert (found.killed, found.injured) == (killed, injured)
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("A roadside bomb struck a line of American military vehicles near Shaddadi today.", "us_coalition"),
+        ("A column of coalition vehicles was hit by an IED near Rutba today.", "us_coalition"),
+        ("Gunmen shot at a column of water trucks owned by a local merchant near Qaim today.", "other"),
+        ("مسلحون يطلقون النار على رتل صهاريج تعود لتاجر محلي قرب بيجي اليوم", "other"),
+        ("تفجير عبوة ناسفة بموكب شاحنات للشرطة الاتحادية قرب بيجي اليوم", "iraqi_forces"),
+        ("IED hits a motorcade of army trucks near Tikrit today.", "iraqi_forces"),
+    ],
+)
+def test_a_column_of_us_vehicles_a_traders_trucks_and_the_armys_trucks(
+    analyser: Analyser, text: str, target: str
+) -> None:
+    """A column of US vehicles is the coalition's, a private trader's tankers civilian, the army's
+    own trucks local forces'."""
+    assert [e.target for e in events(analyser, text)] == [target]
+
+
+def test_a_list_item_left_out_keeps_its_toll(analyser: Analyser) -> None:
+    """The driver hurt in a dropped item about a single car is no casualty of the convoy."""
+    text = (
+        "Two incidents today:\n(1) IED vs a coalition supply convoy near Samawah; one truck burned.\n"
+        "(2) IED vs a single private car in Basra's Ashar district, driver wounded."
+    )
+    assert [(e.place, e.injured) for e in events(analyser, text)] == [("Samawah", None)]
