@@ -280,12 +280,6 @@ _WENT_OFF = re.compile(
     r"damag(?:ed|ing))\b|(?<![\u0621-\u064a])[وف]?(?:انفجر|انفجرت|انفجار|استهدف|استهدفت|استهداف|طال|اصابه|مقتل)"
     r"(?![\u0621-\u064a])"
 )
-#: Iraqi spellings of "burned (the trucks)" with gaf: حرگ، حرگوا، يحرگون، محروگة; not "احترگت"
-#: (caught fire), which a weapon's fire does too.
-_DIALECT_BURNED = re.compile(
-    r"(?<![\u0621-\u064a\u06af])[وف]?(?:حرگ(?:و|وا|وها|وهم|وهن|ن)?|يحرگ(?:ون|و|وا)?|محروگ(?:ه|ة|ات|ين)?)"
-    r"(?![\u0621-\u064a\u06af])"
-)
 _SIMILAR = re.compile(r"a\s+similar\s+attack|مماثل")
 _NEAR_FROM = _norms("بالقرب", "قريبا", "مقربة", "بمقربة")
 _ATTACK_STEMS = (
@@ -1612,20 +1606,10 @@ class _Extraction:
                     target = local["target"]
         if target == "unknown" and self._own_convoy_of_local_forces(start, end):
             target = "iraqi_forces"
-        if attack == "unknown" and self._dialect_arson(start, end):
-            attack = "arson"
         return (
             attack if attack in ATTACK_TYPES else "unknown",
             target if target in TARGETS else "unknown",
         )
-
-    def _dialect_arson(self, start: int, end: int) -> bool:
-        """ "حرگ شاحنات الرتل", "حرگوا الشاحنات": trucks burned, in Iraqi spelling (گ for ق), which
-        the rule engine's folding (گ -> ك) cannot tell from "حرك" (moved); not when the post says
-        the cause is unknown."""
-        if any(start <= hit.start < end for hit in self.hits if hit.concept == "unknown_cause"):
-            return False
-        return bool(_DIALECT_BURNED.search(self.text, start, end))
 
     def _own_convoy_of_local_forces(self, start: int, end: int) -> bool:
         """ "Two Peshmerga fighters were killed ... a bomb hit their convoy", "عنصرين من قسد ... رتلاً لهم"."""

@@ -31,7 +31,7 @@ def _optional(name: str) -> ModuleType | None:
 #: Hyperscan, where its wheel exists (x86-64 Linux), else None
 hyperscan: ModuleType | None = _optional("hyperscan")
 
-__all__ = ["RegexGate", "gate_pattern", "hyperscan"]
+__all__ = ["RegexGate", "Scanner", "gate_pattern", "hyperscan"]
 
 #: Class escapes that never match a space: read as "any character but a space" (a superset)
 _NOT_SPACE = frozenset("dwS")
@@ -123,6 +123,25 @@ def _report(ident: int, _start: int, _end: int, _flags: int, found: object) -> N
     found.append(ident)
 
 
+class Scanner:
+    """A compiled Hyperscan block-mode database, with a scratch space per thread (Hyperscan's
+    rule): ``ids(data)`` lists the ids of the patterns that matched, as they were reported."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self._local = threading.local()
+
+    def ids(self, data: bytes) -> list[int]:
+        """The ids reported while scanning ``data`` (once each for single-match patterns)."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            assert hyperscan is not None
+            scratch = self._local.scratch = hyperscan.Scratch(self.database)
+        found: list[int] = []
+        self.database.scan(data, match_event_handler=_report, context=found, scratch=scratch)
+        return found
+
+
 class RegexGate:
     """Which of several Python regexes may match a text: one Hyperscan scan.
 
@@ -155,24 +174,18 @@ class RegexGate:
             database = _compile(translated, flags)
         self.always = tuple(number for number in range(len(patterns)) if number not in translated)
         self.count = len(patterns)
-        self.database = database
-        self._local = threading.local()
+        self._scanner = Scanner(database) if database is not None else None
 
     def candidates(self, text: str) -> list[int]:
         """Indexes of the patterns that may match somewhere in ``text``, ascending."""
-        database = self.database
-        if database is None:
+        if self._scanner is None:
             return list(self.always)
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # lone surrogates: no scan, every pattern may match
             return list(range(self.count))
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:  # a scratch space per thread (Hyperscan's rule)
-            assert hyperscan is not None
-            scratch = self._local.scratch = hyperscan.Scratch(database)
-        found: list[int] = list(self.always)
-        database.scan(data, match_event_handler=_report, context=found, scratch=scratch)
+        found = self._scanner.ids(data)
+        found += self.always
         found.sort()  # reported by match end, each pattern once
         return found
 

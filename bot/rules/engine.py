@@ -151,15 +151,15 @@ class RuleSet:
         matcher = self.matcher if matcher is None else matcher
         screen = self._screen
         possible = self.prefilter.possible(doc.text)  # a superset, without tokenising
-        if not possible & screen.triggers or not screen.may_fire(0, possible):
+        rules = screen.possible_rules(possible) if possible & screen.triggers else []
+        if not rules:
             return Classification(relevant=False, score=0.0), []
         # the rules that may fire all need one sentence: one line must hold their concepts
-        local = screen.sentence_rules(possible)
-        if local and "\n" in doc.text:
+        if "\n" in doc.text and all(local for _, _, local in rules):
             lines = self.prefilter.possible_lines(doc.text, possible)
             if not any(
                 needed & line == needed and (not one_of or one_of & line)
-                for needed, one_of in local
+                for needed, one_of, _ in rules
                 for line in lines
             ):
                 return Classification(relevant=False, score=0.0), []
@@ -185,7 +185,8 @@ class RuleSet:
         """The literal prefilter over the concepts relevance rules need (compiled on first use)."""
         prefilter = self._cache.get("prefilter")
         if prefilter is None:
-            # only what a relevance rule needs present: exclusions never stop may_fire(0, ...)
+            # only what a relevance rule needs present: nothing is certain before the screen,
+            # so exclusions never rule a post out there
             needed = {
                 concept
                 for rule in self.rules
@@ -341,16 +342,14 @@ class _Screen:
                 return True
         return False
 
-    def sentence_rules(self, possible: int) -> list[tuple[int, int]]:
-        """(all, any) masks of the rules that may fire on the concepts ``possible``, when every
-        one of them needs its concepts in one sentence; empty when some rule does not."""
-        found: list[tuple[int, int]] = []
-        for needed, one_of, _excluded, _near, local in self.local:
-            if needed & possible == needed and (not one_of or one_of & possible):
-                if not local:
-                    return []
-                found.append((needed, one_of))
-        return found
+    def possible_rules(self, possible: int) -> list[tuple[int, int, bool]]:
+        """(all, any, needs one sentence) of the rules that may fire on the concepts
+        ``possible`` (nothing certain: exclusions do not count), in rule order."""
+        return [
+            (needed, one_of, local)
+            for needed, one_of, _excluded, _near, local in self.local
+            if needed & possible == needed and (not one_of or one_of & possible)
+        ]
 
     def may_fire_in(self, presence: Presence) -> bool:
         """Whether some relevance rule may fire given where its concepts (certainly, possibly) are.

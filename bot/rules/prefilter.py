@@ -25,14 +25,13 @@ in full first. The result is a *superset*: ``possible(text)`` has the bit of eve
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from itertools import product
 
 import ahocorasick
 
-from bot.rules.accel import hyperscan  # None where it is not installed: pyahocorasick does it
+from bot.rules.accel import Scanner, hyperscan  # hyperscan: None where it is not installed
 from bot.rules.matcher import (
     GAF,
     QAF,
@@ -158,11 +157,6 @@ def _spelled(key: str) -> Iterable[str]:
     return ("".join(letters) for letters in product(*options))
 
 
-def _collect(ident: int, _start: int, _end: int, _flags: int, found: object) -> None:
-    assert isinstance(found, list)
-    found.append(ident)
-
-
 class _Hyperscan:
     """The keys as one Hyperscan literal database (each key reported once per scan).
 
@@ -181,23 +175,13 @@ class _Hyperscan:
             flags=hyperscan.HS_FLAG_SINGLEMATCH,
             literal=True,
         )
-        self._local = threading.local()
+        self._scanner = Scanner(self.database)
 
     def found(self, text: str) -> int:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:  # a scratch space per thread (Hyperscan's rule)
-            assert hyperscan is not None
-            scratch = self._local.scratch = hyperscan.Scratch(self.database)
-        found: list[int] = []
-        self.database.scan(
-            text.encode("utf-8", "surrogatepass"),
-            match_event_handler=_collect,
-            context=found,
-            scratch=scratch,
-        )
         mask = 0
-        for ident in found:
-            mask |= self.kinds[ident]
+        kinds = self.kinds
+        for ident in self._scanner.ids(text.encode("utf-8", "surrogatepass")):
+            mask |= kinds[ident]
         return mask
 
 
