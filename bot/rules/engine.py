@@ -19,7 +19,7 @@ from bot.errors import RuleError
 from bot.model import Classification, RuleHit, TermMatch
 from bot.rules.check import check_source
 from bot.rules.matcher import Hit, Matcher, Presence, TermEntry
-from bot.rules.prefilter import Prefilter
+from bot.rules.prefilter import Prefilter, screen_text
 from bot.rules.source import Source, read_rules
 from bot.rules.text import Document, tokenise
 
@@ -150,13 +150,15 @@ class RuleSet:
         """
         matcher = self.matcher if matcher is None else matcher
         screen = self._screen
-        possible = self.prefilter.possible(doc.text)  # a superset, without tokenising
+        prefilter = self.prefilter
+        folded = screen_text(doc.text)
+        possible = prefilter.found(folded)  # a superset, without tokenising
         rules = screen.possible_rules(possible) if possible & screen.triggers else []
         if not rules:
             return Classification(relevant=False, score=0.0), []
         # the rules that may fire all need one sentence: one line must hold their concepts
         if "\n" in doc.text and all(local for _, _, local in rules):
-            lines = self.prefilter.possible_lines(doc.text, possible)
+            lines = prefilter.possible_lines(doc.text, possible, folded)
             if not any(
                 needed & line == needed and (not one_of or one_of & line)
                 for needed, one_of, _ in rules

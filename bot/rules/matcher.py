@@ -371,6 +371,79 @@ def _inner_literals(pattern: str) -> tuple[str, ...] | None:
     return _first_literals_of(rest)
 
 
+def may_hold(pattern: str, char: str) -> bool:
+    """Whether a match of ``pattern`` (a folded regex term) may hold ``char``: False only when
+    no part of the pattern that consumes text can match it (True when unsure). Lookarounds
+    consume nothing: what they look at is outside or inside the match, never part of it."""
+    try:
+        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    except re.error:
+        return True
+    if parsed.state.flags & (re.ASCII | re.LOCALE):
+        return True
+    return _may_hold(list(parsed), char)
+
+
+def _may_hold(items: list[tuple[Any, Any]], char: str) -> bool:
+    constants = re._constants  # type: ignore[attr-defined]
+    for op, value in items:
+        if op is constants.LITERAL:
+            held = chr(value) == char
+        elif op is constants.NOT_LITERAL:
+            held = chr(value) != char
+        elif op is constants.ANY:
+            held = char != "\n"
+        elif op is constants.IN:
+            held = _in_class(value, char)
+        elif op is constants.AT:
+            held = False  # an anchor holds no character
+        elif op is constants.SUBPATTERN:
+            held = bool(value[1] or value[2]) or _may_hold(list(value[3]), char)  # inline flags: unsure
+        elif op is constants.BRANCH:
+            held = any(_may_hold(list(branch), char) for branch in value[1])
+        elif op in (constants.MAX_REPEAT, constants.MIN_REPEAT, constants.POSSESSIVE_REPEAT):
+            held = value[1] > 0 and _may_hold(list(value[2]), char)
+        elif op in (constants.ASSERT, constants.ASSERT_NOT):
+            held = False
+        elif op is constants.ATOMIC_GROUP:
+            held = _may_hold(list(value), char)
+        else:
+            held = True  # back references, conditionals: unsure
+        if held:
+            return True
+    return False
+
+
+#: What a class escape of a parsed pattern stands for (tested on the character itself).
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _in_class(items: list[tuple[Any, Any]], char: str) -> bool:
+    """Whether a character class (``[...]``, parsed) matches ``char`` (True when unsure)."""
+    constants = re._constants  # type: ignore[attr-defined]
+    negated = False
+    inside = False
+    for op, value in items:
+        if op is constants.NEGATE:
+            negated = True
+        elif op is constants.LITERAL:
+            inside = inside or chr(value) == char
+        elif op is constants.RANGE:
+            inside = inside or value[0] <= ord(char) <= value[1]
+        elif op is constants.CATEGORY and str(value) in _CATEGORIES:
+            inside = inside or re.fullmatch(_CATEGORIES[str(value)], char) is not None
+        else:
+            return True
+    return inside != negated
+
+
 @dataclass(frozen=True, slots=True)
 class _RegexTerm:
     """A regex term compiled for a fast scan of one stream.

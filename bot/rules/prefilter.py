@@ -10,8 +10,9 @@ term's words that every token the matcher could read as that word contains (Hype
 Why a key is always inside such a token: the matcher reads a token as a vocabulary word
 either as it is, or by removing proclitics and endings and then at most adding the
 article ال in front or one restored letter at the end (ه for ت/ات, ``y`` for ``-ies``,
-``e`` for ``-ed``/``-ing``). So the word without a leading ال and without a final ه, ``e``
-or ``y`` is a substring of the token. Exact terms are themselves, a wildcard's stem is a
+``e`` for ``-ed``/``-ing``). So the word without the alef of a leading ال (every article a
+token may hold ends in ل: ال بال كال لل) and without a final ه, ``e`` or ``y`` is a
+substring of the token. Exact terms are themselves, a wildcard's stem is a
 prefix of the token's reading (the same argument holds), and a regex term's keys are the
 literals inside one word that every match contains (a regex term without one makes its
 concept always possible).
@@ -39,9 +40,10 @@ from bot.rules.matcher import (
     _first_literals,
     _inner_literals,
     _required_literal,
+    may_hold,
     term_words,
 )
-from bot.rules.text import DROP, TABLE, fold_letters, normalise
+from bot.rules.text import DROP, LINE, TABLE, fold_letters, normalise
 
 __all__ = ["Prefilter", "screen_text", "term_key", "term_keys"]
 
@@ -82,10 +84,14 @@ def screen_text(text: str) -> str:
     return folded
 
 
-def _word_key(word: str) -> str:
-    """The part of a vocabulary word that every token read as it contains."""
+def _word_key(word: str, *, exact: bool = False) -> str:
+    """The part of a vocabulary word that every token read as it contains (an exact term's
+    word is only ever itself)."""
+    if exact:
+        return word
     if word.startswith(_ARTICLE) and len(word) > len(_ARTICLE):
-        word = word[len(_ARTICLE) :]
+        # a token read as ال + rest holds an article ending in ل before rest (ال بال كال لل)
+        word = word[len(_ARTICLE) - 1 :]
     if len(word) > 1 and word[-1] in _RESTORED:
         word = word[:-1]
     return word
@@ -116,7 +122,7 @@ def term_key(entry: TermEntry) -> str | None:
     if entry.regex:
         return None
     words = [word.rstrip("*") for word in term_words(entry.term.rstrip().rstrip("*"))]
-    keys = [_least_ambiguous(_word_key(word)) for word in words if word]
+    keys = [_least_ambiguous(_word_key(word, exact=entry.exact)) for word in words if word]
     best = max(keys, key=len, default="")
     return best or None
 
@@ -204,7 +210,7 @@ class Prefilter:
             if not mask:
                 continue
             for entry in entries:
-                if entry.regex:
+                if entry.regex and may_hold(fold_letters(entry.term), LINE):
                     spread |= mask
                 keys = term_keys(entry)
                 if keys is None or not all(keys):
@@ -218,8 +224,8 @@ class Prefilter:
         if engine == "hyperscan" and hyperscan is None:
             raise ValueError("hyperscan is not installed")
         self.always = always
-        #: concepts with regex terms: a match may run on past a line break (``.`` or ``[^ ]``
-        #: takes the line mark), its key on a later line than its first token
+        #: concepts with a regex term whose match may run on past a line break (``.`` or
+        #: ``[^ ]`` may take the line mark): its key may be on a later line than its first token
         self.spread = spread
         self.keys = len(masks)
         self._automaton: ahocorasick.Automaton | None = None
@@ -245,22 +251,33 @@ class Prefilter:
 
     def possible(self, text: str) -> int:
         """A bit mask (over ``order``) of the concepts that may occur in ``text``."""
+        return self.found(screen_text(text)) if text else self.always
+
+    def found(self, folded: str) -> int:
+        """``possible`` of the text ``folded`` is the ``screen_text`` of."""
         found = self.always
-        if not text:
+        if not folded:
             return found
         if self._hyperscan is not None:
-            return found | self._hyperscan.found(screen_text(text))
+            return found | self._hyperscan.found(folded)
         if self._automaton is not None:
-            for _end, mask in self._automaton.iter(screen_text(text)):
+            for _end, mask in self._automaton.iter(folded):
                 found |= mask
         return found
 
-    def possible_lines(self, text: str, possible: int) -> list[int]:
-        """``possible`` of each line of ``text`` (``possible``: the whole text's mask).
+    def possible_lines(self, text: str, possible: int, folded: str | None = None) -> list[int]:
+        """``possible`` of each line of ``text`` (``possible``: the whole text's mask;
+        ``folded``: its ``screen_text``, if at hand).
 
         A term never matches across a line break, so a concept a line's tokens hold is
-        possible in that line; a regex term's concept, possible anywhere in the text, is
-        taken as possible in every line (its match may run on past the break).
+        possible in that line; the concept of a regex term that may match across one
+        (``spread``), possible anywhere in the text, is taken as possible in every line.
+        The folded text's lines are the lines' folded texts (folding never adds or joins
+        lines) unless the fold wrote the text twice (the two readings of گ).
         """
         spread = possible & self.spread
-        return [self.possible(line) | spread for line in text.split("\n")]
+        lines = None if folded is None else folded.split("\n")
+        if lines is None or len(lines) != text.count("\n") + 1:
+            lines = [screen_text(line) for line in text.split("\n")]
+        found = self.found
+        return [found(line) | spread for line in lines]

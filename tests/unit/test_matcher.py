@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from bot.rules.matcher import (
     _RegexTerm,
     _required_literal,
     _strip_lookbehinds,
+    may_hold,
 )
-from bot.rules.text import tokenise
+from bot.rules.text import LINE, fold_letters, tokenise
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Every row of shared/reference/matching-caveats.md: keyword, text, does our matcher match,
 #: and why. ``limit`` rows are real ambiguity the matcher cannot settle on its own (the word
@@ -396,3 +400,51 @@ def test_overlapping_regex_terms_each_find_their_own_matches() -> None:
     )
     concepts = {hit.concept for hit in matcher.scan(tokenise("since 2019 to 2021 attacks rose"))}
     assert concepts == {"trend", "year"}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "held"),
+    [
+        (r"whose( [^ ]+){0,4} unknown", True),  # [^ ] takes the line mark
+        (r"whose .* unknown", True),
+        (r"whose( \S+){0,4} unknown", False),  # the mark is whitespace to Python's \S
+        (r"a( \w+)? b", False),
+        (r"a \W b", True),
+        (r"a[\s] b", True),
+        (r"a[^ab] b", True),
+        (r"(و|ف)?(ال)?عبوه(?! (اخري|ثانيه)(?![^ ]))", False),  # lookarounds consume nothing
+        (r"a(?=.)", False),
+        (r"a(?:b|[^ ]c)", True),
+        (r"(a)\1", True),  # a back reference: unsure
+        (r"(?a:\S) b", True),  # inline flags: unsure
+    ],
+)
+def test_may_hold_tells_which_regex_terms_can_match_across_a_line(pattern: str, held: bool) -> None:
+    """Only what a match consumes counts; any doubt says it may hold the line mark."""
+    assert may_hold(pattern, LINE) is held
+
+
+def test_a_regex_that_cannot_hold_the_line_mark_never_matches_across_lines() -> None:
+    """On every labelled post, each hit of such a shipped regex term lies within one line."""
+    ruleset = load_ruleset(ROOT / "config" / "rules")
+    confined = {
+        entry.term
+        for entry in ruleset.entries
+        if entry.regex and not may_hold(fold_letters(entry.term), LINE)
+    }
+    assert confined
+    seen = 0
+    for path in [
+        ROOT.parent / "shared" / "eval" / "dev.jsonl",
+        *sorted((ROOT / "tests" / "data").glob("*.jsonl")),
+    ]:
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            text = json.loads(line)["text"]
+            doc = tokenise(text)
+            for hit in ruleset.matcher.scan(doc):
+                if hit.term in confined:
+                    seen += 1
+                    assert "\n" not in text[hit.start : hit.end], (hit, text)
+    assert seen > 100

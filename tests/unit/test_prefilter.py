@@ -97,7 +97,8 @@ def test_regex_terms_make_their_concept_always_possible() -> None:
 @pytest.mark.parametrize(
     ("term", "key"),
     [
-        ("الموصل", "موصل"),  # للموصل holds no ال
+        ("الموصل", "لموصل"),  # للموصل and بالموصل hold no alef, but an article's ل
+        ("الهدف", "لهدف"),  # not inside استهداف
         ("عبوة", "عبو"),  # عبوتها holds no ه
         ("supply", "suppl"),  # supplies
         ("strike", "strik"),  # striking
@@ -109,6 +110,21 @@ def test_regex_terms_make_their_concept_always_possible() -> None:
 def test_term_keys(term: str, key: str) -> None:
     """A term's key is a piece of its longest word every reading of it contains."""
     assert term_key(TermEntry("c", term)) == key
+
+
+def test_an_exact_term_is_its_own_key() -> None:
+    """An exact term's word is only ever itself: no ending is taken off (type, not typ)."""
+    assert term_key(TermEntry("c", "type", exact=True)) == "type"
+    assert term_key(TermEntry("c", "الهدف", exact=True)) == "الهدف"
+
+
+def test_the_article_key_screens_out_words_that_only_hold_the_rest() -> None:
+    """الهدف is possible in للهدف, بالهدف, والهدف, الهدفين, never in استهداف or هدف alone."""
+    prefilter = Prefilter({"target": (TermEntry("target", "الهدف"),)}, ("target",))
+    for text in ("للهدف", "بالهدف", "والهدف", "الهدفين", "وللهدف", "الأهداف والهدف"):
+        assert prefilter.possible(text) == 1, text
+    for text in ("استهداف رتل", "هدف"):
+        assert prefilter.possible(text) == 0, text
 
 
 def test_regex_terms_have_no_plain_key() -> None:

@@ -328,6 +328,23 @@ def test_a_regex_concept_counts_on_every_line_of_its_text(tmp_path: Path) -> Non
     assert all(line & whose for line in lines)
 
 
+def test_a_regex_concept_that_stays_in_its_line_counts_only_there(tmp_path: Path) -> None:
+    """A regex whose match cannot take the line mark (\\S, not [^ ]) is screened line by line."""
+    rules = LINE_RULES.replace("re:whose( [^ ]+){0,4} unknown", "re:whose( \\S+){0,4} unknown")
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    split = tokenise("a convoy\nwhose cargo is unknown")
+    assert ruleset.classify_doc(split) == (Classification(relevant=False, score=0.0), [])
+    assert "parts" not in split.memo  # ruled out by the line screen, before the tokeniser
+    for text in (
+        "a convoy whose cargo is unknown",
+        "whose cargo\nis unknown convoy",
+        "x\na convoy whose load is unknown",
+    ):
+        _same_result(ruleset, text)
+    assert ruleset.classify_doc(tokenise("x\na convoy whose load is unknown"))[0].relevant
+
+
 REGEX_RULES = """\
 categories:
   relevant: {threshold: 1}
