@@ -245,13 +245,18 @@ def _strip_lookbehinds(pattern: str) -> str:
     return rest or pattern
 
 
-def _parse_plain(pattern: str) -> Any:
-    """The parsed pattern (sre's tree), or None when it does not parse or ignores case/spaces."""
+def _parse(pattern: str) -> Any:
+    """The parsed pattern (sre's tree), or None when it does not parse."""
     try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+        return re._parser.parse(pattern)  # type: ignore[attr-defined]
     except re.error:
         return None
-    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+
+
+def _parse_plain(pattern: str) -> Any:
+    """The parsed pattern (sre's tree), or None when it does not parse or ignores case/spaces."""
+    parsed = _parse(pattern)
+    if parsed is None or parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
         return None
     return parsed
 
@@ -375,11 +380,8 @@ def may_hold(pattern: str, char: str) -> bool:
     """Whether a match of ``pattern`` (a folded regex term) may hold ``char``: False only when
     no part of the pattern that consumes text can match it (True when unsure). Lookarounds
     consume nothing: what they look at is outside or inside the match, never part of it."""
-    try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
-    except re.error:
-        return True
-    if parsed.state.flags & (re.ASCII | re.LOCALE):
+    parsed = _parse(pattern)
+    if parsed is None or parsed.state.flags & (re.ASCII | re.LOCALE):
         return True
     return _may_hold(list(parsed), char)
 
