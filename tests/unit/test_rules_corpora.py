@@ -724,3 +724,32 @@ SUPPLY_TRUCKS = [
 def test_supply_trucks_hit_close_by_are_a_convoy_attack(shipped: RuleSet, text: str, relevant: bool) -> None:
     """'Supply trucks' hit by a weapon named within four words are reported; otherwise not."""
     assert shipped.classify(text).relevant is relevant
+
+
+ANOTHER_DEVICE = [
+    # a convoy struck, and in the same sentence another device found or defused: the strike stands
+    (
+        "An IED hit a supply convoy near Nasiriyah hours after police defused another device on the road.",
+        True,
+    ),
+    ("A roadside bomb struck a coalition convoy, a day after another IED was defused nearby.", True),
+    ("انفجار عبوة على رتل بعد ساعات من تفكيك عبوة أخرى", True),
+    ("استهدف رتل للدعم اللوجستي بعبوة ناسفة في الديوانية فيما فككت القوات الأمنية عبوة ثانية", True),
+    # the other device alone, one meant for convoys, or an earlier attack named in passing: nothing struck
+    ("Police defused another device planted on the road used by coalition convoys.", False),
+    ("Security forces dismantled a second IED meant to target a supply convoy.", False),
+    ("بعد تفكيك عبوة أخرى كانت معدة لاستهداف رتل", False),
+    (
+        "Engineers defused a second bomb found under a truck in a convoy, days after an attack on the road.",
+        False,
+    ),
+    ("Police defused another device near Hit, a town on the route of coalition convoys.", False),
+]
+
+
+@pytest.mark.parametrize(("text", "relevant"), ANOTHER_DEVICE)
+def test_a_strike_beside_another_device_defused_is_still_an_attack(
+    shipped: RuleSet, text: str, relevant: bool
+) -> None:
+    """The defusing word of a second device does not undo the strike on the convoy."""
+    assert shipped.classify(text).relevant is relevant
