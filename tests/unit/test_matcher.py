@@ -26,6 +26,7 @@ from bot.rules.matcher import (
 from bot.rules.text import LINE, fold_letters, tokenise
 
 ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = load_ruleset(ROOT / "config" / "rules")
 
 #: Every row of shared/reference/matching-caveats.md: keyword, text, does our matcher match,
 #: and why. ``limit`` rows are real ambiguity the matcher cannot settle on its own (the word
@@ -261,7 +262,7 @@ def test_the_gate_narrows_unscanned_regex_concepts_to_those_that_may_match() -> 
 
 _EQUIVALENCE_TERMS = [
     *_PRESENCE_TERMS,
-    *(entry for entry in load_ruleset(Path(__file__).resolve().parents[2] / "config" / "rules").entries),
+    *SHIPPED.entries,
 ]
 _PLAIN = Matcher(_EQUIVALENCE_TERMS, accelerate=False)
 _GATED = Matcher(_EQUIVALENCE_TERMS)
@@ -323,11 +324,7 @@ def test_presence_map_scans_regex_terms_and_places_every_match() -> None:
 
 # -- regex terms: each term's own whole-word matches, found fast ------------------------
 
-_SHIPPED_REGEXES = [
-    entry
-    for entry in load_ruleset(Path(__file__).resolve().parents[2] / "config" / "rules").entries
-    if entry.regex
-]
+_SHIPPED_REGEXES = [entry for entry in SHIPPED.entries if entry.regex]
 _PATTERNS = [
     *(entry.term for entry in _SHIPPED_REGEXES),
     "(?<!not )hit",
@@ -426,12 +423,7 @@ def test_may_hold_tells_which_regex_terms_can_match_across_a_line(pattern: str, 
 
 def test_a_regex_that_cannot_hold_the_line_mark_never_matches_across_lines() -> None:
     """On every labelled post, each hit of such a shipped regex term lies within one line."""
-    ruleset = load_ruleset(ROOT / "config" / "rules")
-    confined = {
-        entry.term
-        for entry in ruleset.entries
-        if entry.regex and not may_hold(fold_letters(entry.term), LINE)
-    }
+    confined = {entry.term for entry in _SHIPPED_REGEXES if not may_hold(fold_letters(entry.term), LINE)}
     assert confined
     seen = 0
     for path in [
@@ -443,7 +435,7 @@ def test_a_regex_that_cannot_hold_the_line_mark_never_matches_across_lines() -> 
         for line in path.read_text(encoding="utf-8").splitlines():
             text = json.loads(line)["text"]
             doc = tokenise(text)
-            for hit in ruleset.matcher.scan(doc):
+            for hit in SHIPPED.matcher.scan(doc):
                 if hit.term in confined:
                     seen += 1
                     assert "\n" not in text[hit.start : hit.end], (hit, text)
