@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 AttackType = Literal["ied", "rocket", "drone", "gunfire", "arson", "unknown"]
@@ -82,7 +82,7 @@ class Post:
         return post_link(self.channel, self.message_id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class TermMatch:
     """One matched term: which concept, the term as written in the rules, and where.
 
@@ -95,12 +95,20 @@ class TermMatch:
     end: int
     text: str
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.start <= self.end:
-            raise ValueError(f"bad span {self.start}..{self.end}")
+    def __init__(self, concept: str, term: str, start: int, end: int, text: str) -> None:
+        if not 0 <= start <= end:
+            raise ValueError(f"bad span {start}..{end}")
+        # the rule engine makes thousands a second: the slots are set through their
+        # descriptors, at half the cost of the frozen dataclass's object.__setattr__ per field
+        set_concept, set_term, set_start, set_end, set_text = _TERM_MATCH_SLOTS
+        set_concept(self, concept)
+        set_term(self, term)
+        set_start(self, start)
+        set_end(self, end)
+        set_text(self, text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class RuleHit:
     """A rule that fired, with its category, weight and the matches that made it fire."""
 
@@ -109,6 +117,25 @@ class RuleHit:
     weight: float
     value: str | None
     matches: tuple[TermMatch, ...] = ()
+
+    def __init__(
+        self, rule: str, category: str, weight: float, value: str | None, matches: tuple[TermMatch, ...] = ()
+    ) -> None:
+        set_rule, set_category, set_weight, set_value, set_matches = _RULE_HIT_SLOTS  # as TermMatch
+        set_rule(self, rule)
+        set_category(self, category)
+        set_weight(self, weight)
+        set_value(self, value)
+        set_matches(self, matches)
+
+
+def _slot_setters(cls: type) -> tuple[Any, ...]:
+    """The ``__set__`` of each field's slot descriptor, in field order."""
+    return tuple(getattr(cls, field.name).__set__ for field in fields(cls))
+
+
+_TERM_MATCH_SLOTS = _slot_setters(TermMatch)
+_RULE_HIT_SLOTS = _slot_setters(RuleHit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.errors import RuleError
 from bot.model import Classification, RuleHit, TermMatch
@@ -23,11 +24,14 @@ from bot.rules.prefilter import Prefilter, screen_text
 from bot.rules.source import Source, read_rules
 from bot.rules.text import Document, tokenise
 
-__all__ = ["RELEVANT", "Category", "Rule", "RuleSet", "build_ruleset", "classify", "load_ruleset"]
+__all__ = ["NOT_RELEVANT", "RELEVANT", "Category", "Rule", "RuleSet", "build_ruleset", "classify", "load_ruleset"]
 
 RELEVANT = "relevant"
 #: At most this many matches per concept are kept in a fired rule (explanations stay short).
 _MATCHES_PER_CONCEPT = 4
+#: The verdict on a post no relevance rule fires on: one shared, read-only instance (the
+#: common case by far; equal to a fresh ``Classification(relevant=False, score=0.0)``).
+NOT_RELEVANT = Classification(relevant=False, score=0.0, labels=MappingProxyType({}))
 #: How many concept masks ``_Plans.passing`` remembers before it starts again.
 _PASSING_MEMO = 4096
 
@@ -115,7 +119,7 @@ class RuleSet:
             if hit.concept in triggers:
                 break
         else:
-            return Classification(relevant=False, score=0.0)
+            return NOT_RELEVANT
         evidence = _Evidence(doc, hits, self._plans.bits)
         fired = self._fire(evidence, relevance=True)
         score = float(sum(hit.weight for hit in fired))
@@ -155,24 +159,29 @@ class RuleSet:
         possible = prefilter.found(folded)  # a superset, without tokenising
         rules = screen.possible_rules(possible) if possible & screen.triggers else []
         if not rules:
-            return Classification(relevant=False, score=0.0), []
+            return NOT_RELEVANT, []
         # the rules that may fire all need one sentence: one line must hold their concepts
         if "\n" in doc.text and all(local for _, _, local in rules):
-            lines = prefilter.possible_lines(doc.text, possible, folded)
             if not any(
                 needed & line == needed and (not one_of or one_of & line)
+                for line in prefilter.line_masks(doc.text, possible, folded)  # lazily: stops at a match
                 for needed, one_of, _ in rules
-                for line in lines
             ):
-                return Classification(relevant=False, score=0.0), []
-        presence = matcher.presence_map(doc, screen.concepts)
+                return NOT_RELEVANT, []
+        # first with the prefilter's bound on the regex concepts (no stream, no gate), then,
+        # if a regex concept may matter, with the gate's tighter answer
+        presence = matcher.presence_map(doc, screen.concepts, bound=prefilter.regex_concepts(folded))
         if not self._may_fire(presence):
-            return Classification(relevant=False, score=0.0), []
+            return NOT_RELEVANT, []
+        if presence.everywhere:
+            presence = matcher.presence_map(doc, screen.concepts)
+            if not self._may_fire(presence):
+                return NOT_RELEVANT, []
         # regex concepts were taken as possible anywhere: look at their real hits (scan reuses them)
         if presence.everywhere and not self._may_fire(
             matcher.presence_map(doc, screen.concepts, regexes=True)
         ):
-            return Classification(relevant=False, score=0.0), []
+            return NOT_RELEVANT, []
         hits = matcher.scan(doc)
         return self.evaluate(doc, hits), hits
 

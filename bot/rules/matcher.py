@@ -642,21 +642,31 @@ class Matcher:
         memo[self._memo_key] = stream
         return stream
 
-    def presence_map(self, doc: Document, concepts: tuple[str, ...], *, regexes: bool = False) -> Presence:
+    def presence_map(
+        self, doc: Document, concepts: tuple[str, ...], *, regexes: bool = False, bound: int | None = None
+    ) -> Presence:
         """Where ``concepts`` occur: per sentence, and per token (one automaton pass, no hits).
 
         ``positions`` holds ``(first token, certain, possible)`` for every match of a key,
         ascending: the first token a hit of that key would have. Concepts with regex terms
         that may match (all, or those the gate lets through) are possible everywhere
         (``everywhere``) unless ``regexes``: then those terms are scanned (their hits are
-        real, so certain where they are; ``scan`` reuses them).
+        real, so certain where they are; ``scan`` reuses them). ``bound`` (a mask over
+        ``concepts``, not with ``regexes``) stands in for the gate: the caller's superset of
+        the concepts whose regex terms may match, so the text's stream is not built.
         """
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
         masks, term_bits = screen
         regex_bits = 0
-        if any(term_bits):
+        if bound is not None:
+            if regexes:
+                raise ValueError("a bound stands in for the regex gate: not with regexes=True")
+            for bits in term_bits:
+                regex_bits |= bits
+            regex_bits &= bound
+        elif any(term_bits):
             for number in self._regex_candidates(doc):
                 regex_bits |= term_bits[number]
         everywhere = 0 if regexes else regex_bits
@@ -726,15 +736,24 @@ class Matcher:
             return cached  # type: ignore[return-value]
         stream = self.canonical(doc)
         count = stream.count
+        find = stream.find
+        size = len(stream)
         keys_of = doc.sentence_keys
         located: list[tuple[int, int, int, tuple[_Key, ...]]] = []
         append = located.append
         previous = spaces = marks = 0
+        mark = find(SENTENCE)  # the next sentence mark (LINE is spelled SENTENCE); size: none left
+        if mark < 0:
+            mark = size
         for end, (inside, keys) in self._automaton.iter(stream):
             stop = end + 1
             if stop != previous:
                 spaces += count(" ", previous, stop)  # spaces before stop
-                marks += count(SENTENCE, previous, stop)  # the sentence key (LINE is spelled SENTENCE)
+                while mark < stop:  # the marks before stop: the sentence key
+                    marks += 1
+                    mark = find(SENTENCE, mark + 1)
+                    if mark < 0:
+                        mark = size
                 previous = stop
             slot = spaces - inside  # index in doc.words (marks included)
             first = slot - marks

@@ -27,7 +27,7 @@ in full first. The result is a *superset*: ``possible(text)`` has the bit of eve
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import product
 
 import ahocorasick
@@ -191,20 +191,55 @@ class _Hyperscan:
         return mask
 
 
+class _AhoCorasick:
+    """The keys as one pyahocorasick automaton (where Hyperscan is not installed)."""
+
+    def __init__(self, masks: Mapping[str, int]) -> None:
+        automaton = ahocorasick.Automaton()
+        for key, mask in masks.items():
+            automaton.add_word(key, mask)
+        automaton.make_automaton()
+        self._automaton = automaton
+
+    def found(self, text: str) -> int:
+        mask = 0
+        for _end, kind in self._automaton.iter(text):
+            mask |= kind
+        return mask
+
+
+def _literals(masks: Mapping[str, int], engine: str) -> _Hyperscan | _AhoCorasick | None:
+    """A matcher of these keys on ``engine`` (hyperscan, aho-corasick; auto: the first there)."""
+    if not masks:
+        return None
+    if engine != "aho-corasick" and hyperscan is not None:
+        return _Hyperscan(masks)
+    return _AhoCorasick(masks)
+
+
 class Prefilter:
     """One pass over the folded text for the keys of some concepts' terms.
 
     Hyperscan's literal matcher when it is installed (x86-64 Linux wheels), else a
     pyahocorasick automaton (the same answer, about three times slower).
+
+    ``regex_concepts`` bounds, in a second small pass, which concepts' *regex* terms may
+    match (the matcher's regex gate answers that more tightly, but needs the tokenised text).
     """
 
     def __init__(
         self, concepts: Mapping[str, Iterable[TermEntry]], order: tuple[str, ...], *, engine: str = "auto"
     ) -> None:
+        if engine not in ("auto", "hyperscan", "aho-corasick"):
+            raise ValueError(f"unknown prefilter engine {engine!r}")
+        if engine == "hyperscan" and hyperscan is None:
+            raise ValueError("hyperscan is not installed")
         bit = {concept: 1 << number for number, concept in enumerate(order)}
         always = 0
         spread = 0
+        regex_always = 0
         masks: dict[str, int] = {}
+        regex_masks: dict[str, int] = {}
         for concept, entries in concepts.items():
             mask = bit.get(concept, 0)
             if not mask:
@@ -215,39 +250,30 @@ class Prefilter:
                 keys = term_keys(entry)
                 if keys is None or not all(keys):
                     always |= mask
+                    if entry.regex:
+                        regex_always |= mask
                     continue
                 for key in keys:
                     for spelling in _spelled(key):
                         masks[spelling] = masks.get(spelling, 0) | mask
-        if engine not in ("auto", "hyperscan", "aho-corasick"):
-            raise ValueError(f"unknown prefilter engine {engine!r}")
-        if engine == "hyperscan" and hyperscan is None:
-            raise ValueError("hyperscan is not installed")
+                        if entry.regex:
+                            regex_masks[spelling] = regex_masks.get(spelling, 0) | mask
         self.always = always
         #: concepts with a regex term whose match may run on past a line break (``.`` or
         #: ``[^ ]`` may take the line mark): its key may be on a later line than its first token
         self.spread = spread
         self.keys = len(masks)
-        self._automaton: ahocorasick.Automaton | None = None
-        self._hyperscan: _Hyperscan | None = None
-        self.engine = "none"
-        if not masks:
-            return
-        if engine != "aho-corasick" and hyperscan is not None:
-            self._hyperscan = _Hyperscan(masks)
-            self.engine = "hyperscan"
-            return
-        automaton = ahocorasick.Automaton()
-        for spelling, mask in masks.items():
-            automaton.add_word(spelling, mask)
-        automaton.make_automaton()
-        self._automaton = automaton
-        self.engine = "aho-corasick"
+        self._keys = _literals(masks, engine)
+        self._regex_always = regex_always
+        self._regex_keys = _literals(regex_masks, engine)
+        self.engine = "none" if self._keys is None else "hyperscan" if isinstance(self._keys, _Hyperscan) else "aho-corasick"
 
     @property
     def size(self) -> int:
-        """Bytes of the compiled Hyperscan database (0 on pyahocorasick: its memory is Python's)."""
-        return self._hyperscan.database.size() if self._hyperscan is not None else 0
+        """Bytes of the compiled Hyperscan databases (0 on pyahocorasick: its memory is Python's)."""
+        return sum(
+            literals.database.size() for literals in (self._keys, self._regex_keys) if isinstance(literals, _Hyperscan)
+        )
 
     def possible(self, text: str) -> int:
         """A bit mask (over ``order``) of the concepts that may occur in ``text``."""
@@ -255,19 +281,24 @@ class Prefilter:
 
     def found(self, folded: str) -> int:
         """``possible`` of the text ``folded`` is the ``screen_text`` of."""
-        found = self.always
-        if not folded:
-            return found
-        if self._hyperscan is not None:
-            return found | self._hyperscan.found(folded)
-        if self._automaton is not None:
-            for _end, mask in self._automaton.iter(folded):
-                found |= mask
-        return found
+        if not folded or self._keys is None:
+            return self.always
+        return self.always | self._keys.found(folded)
+
+    def regex_concepts(self, folded: str) -> int:
+        """The concepts (of ``order``) whose regex terms may match the text ``folded`` is the
+        ``screen_text`` of: a superset, as ``found`` is, of those with a regex hit."""
+        if not folded or self._regex_keys is None:
+            return self._regex_always
+        return self._regex_always | self._regex_keys.found(folded)
 
     def possible_lines(self, text: str, possible: int, folded: str | None = None) -> list[int]:
         """``possible`` of each line of ``text`` (``possible``: the whole text's mask;
-        ``folded``: its ``screen_text``, if at hand).
+        ``folded``: its ``screen_text``, if at hand): ``line_masks`` as a list."""
+        return list(self.line_masks(text, possible, folded))
+
+    def line_masks(self, text: str, possible: int, folded: str | None = None) -> Iterator[int]:
+        """``possible`` of each line of ``text``, line by line (a caller may stop early).
 
         A term never matches across a line break, so a concept a line's tokens hold is
         possible in that line; the concept of a regex term that may match across one
@@ -280,4 +311,5 @@ class Prefilter:
         if lines is None or len(lines) != text.count("\n") + 1:
             lines = [screen_text(line) for line in text.split("\n")]
         found = self.found
-        return [found(line) | spread for line in lines]
+        for line in lines:
+            yield found(line) | spread

@@ -40,11 +40,19 @@ def _possible(prefilter: Prefilter, text: str) -> set[str]:
     return {concept for concept, bit in BIT.items() if mask & bit}
 
 
+REGEX_TERMS = {(entry.concept, entry.term) for entry in SHIPPED.entries if entry.regex}
+
+
 def _assert_superset(text: str) -> None:
-    found = _found(text)
+    hits = SHIPPED.matcher.scan(tokenise(text))
+    found = {hit.concept for hit in hits}
+    by_regex = {hit.concept for hit in hits if (hit.concept, hit.term) in REGEX_TERMS}
     for prefilter in (PREFILTER, PREFILTER_AHO):
         missing = found - _possible(prefilter, text)
         assert not missing, (text, prefilter.engine, missing)
+        bound = prefilter.regex_concepts(screen_text(text))
+        missing = {concept for concept in by_regex if not bound & BIT[concept]}
+        assert not missing, (text, prefilter.engine, "regex", missing)
 
 
 @pytest.mark.parametrize(
@@ -92,6 +100,20 @@ def test_regex_terms_make_their_concept_always_possible() -> None:
     )
     assert prefilter.possible("nothing here") == 0b01
     assert prefilter.possible("zzz") == 0b11
+
+
+@pytest.mark.parametrize("engine", ["auto", "aho-corasick"])
+def test_regex_concepts_bound_the_concepts_of_regex_terms(engine: str) -> None:
+    """Only regex terms count, each by its own keys; one without a key always may match."""
+    concepts = {
+        "a": (TermEntry("a", "hit(?= and run)", regex=True), TermEntry("a", "ambush")),
+        "b": (TermEntry("b", "x+y", regex=True),),
+    }
+    prefilter = Prefilter(concepts, ("a", "b"), engine=engine)
+    assert prefilter.regex_concepts(screen_text("no such word")) == 0b10
+    assert prefilter.regex_concepts(screen_text("a hit and run")) == 0b11
+    assert prefilter.regex_concepts(screen_text("an ambush")) == 0b10  # a plain term's key: no regex
+    assert prefilter.possible("an ambush") == 0b11
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.model import Classification
-from bot.rules.engine import RuleSet, classify, load_ruleset
+from bot.rules.engine import NOT_RELEVANT, RuleSet, classify, load_ruleset
 from bot.rules.evaluate import evaluate_records
 from bot.rules.matcher import Hit, Matcher, TermEntry
 from bot.rules.text import tokenise
@@ -269,6 +269,32 @@ def _same_result(ruleset: RuleSet, text: str) -> None:
     assert repr(quick.score) == repr(full.score), text  # 0 and 0.0 print differently in JSON
     if quick_hits:
         assert quick_hits == hits
+
+
+def test_a_post_whose_regex_terms_cannot_match_is_screened_without_its_stream(tmp_path: Path) -> None:
+    """The prefilter's bound on the regex concepts stands in for the regex gate: no stream."""
+    rules = REGEX_RULES.replace('blast: ["re:blasts? (hit|struck)"]', 'blast: [explosion, "re:blasts? (hit|struck)"]')
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    for text, stream in (
+        ("a convoy. an explosion", False),  # no key of the regex: ruled out on the bound
+        ("a convoy. a blast. an explosion", True),  # a key: the gate decides (no match)
+    ):
+        doc = tokenise(text)
+        assert ruleset.classify_doc(doc) == (NOT_RELEVANT, []), text
+        assert ("stream" in doc.memo) is stream, text
+        _same_result(ruleset, text)
+    for text in ("a convoy explosion", "a blast hit the convoy"):
+        assert ruleset.classify_doc(tokenise(text))[0].relevant, text
+        _same_result(ruleset, text)
+
+
+def test_the_shared_verdict_is_a_fresh_one_and_read_only() -> None:
+    """NOT_RELEVANT equals Classification(relevant=False, score=0.0); its labels cannot change."""
+    assert NOT_RELEVANT == Classification(relevant=False, score=0.0)
+    assert dict(NOT_RELEVANT.labels) == {}
+    with pytest.raises(TypeError):
+        NOT_RELEVANT.labels["target"] = "x"  # type: ignore[index]
 
 
 def test_screen_skips_posts_no_rule_can_fire_on(ruleset: RuleSet) -> None:
