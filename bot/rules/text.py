@@ -477,9 +477,11 @@ def _part_starts(text: str, parts: tuple[str, ...]) -> list[int]:
     part holds no word: its offset is never read.)
     """
     if _NEWLINE not in text:
-        if len(text) + 2 * text.count("\n") == sum(map(len, parts)) + len(parts) - 1:
+        body = text.strip(" ")  # spaces around the text (a cut post, a pasted line) shift it
+        if len(body) + 2 * body.count("\n") == sum(map(len, parts)) + len(parts) - 1:
             # one character between parts and none around them: sums over the parts
-            return list(accumulate(map(_WIDTHS.__getitem__, parts[:-1]), initial=0))
+            lead = len(text) - len(text.lstrip(" "))
+            return list(accumulate(map(_WIDTHS.__getitem__, parts[:-1]), initial=lead))
         if not _OTHER_SPACE.search(text):
             # runs of spaces (blank lines): the parts are the pieces of split(" ") but empty ones
             pieces = text.replace("\n", f" {_NEWLINE} ").split(" ")

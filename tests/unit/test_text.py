@@ -81,6 +81,16 @@ def test_offsets_point_into_the_original_text() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["  an IED hit a convoy ", "an IED hit\na convoy   ", " رتل \n عبوة", "   ", " x"],
+)
+def test_offsets_with_spaces_around_the_text(text: str) -> None:
+    """Leading and trailing spaces (a post cut after a space) shift every offset by the lead."""
+    doc = tokenise(text)
+    assert [text[token.start : token.end] for token in doc.tokens] == text.split()
+
+
 def test_sentences_and_paragraphs() -> None:
     """Sentence punctuation and line breaks end sentences; a blank line ends a paragraph."""
     doc = tokenise("One two. Three؟ four\nfive\n\nsix; U.S. forces")
