@@ -24,7 +24,16 @@ from bot.rules.prefilter import Prefilter, screen_text
 from bot.rules.source import Source, read_rules
 from bot.rules.text import Document, tokenise
 
-__all__ = ["NOT_RELEVANT", "RELEVANT", "Category", "Rule", "RuleSet", "build_ruleset", "classify", "load_ruleset"]
+__all__ = [
+    "NOT_RELEVANT",
+    "RELEVANT",
+    "Category",
+    "Rule",
+    "RuleSet",
+    "build_ruleset",
+    "classify",
+    "load_ruleset",
+]
 
 RELEVANT = "relevant"
 #: At most this many matches per concept are kept in a fired rule (explanations stay short).
@@ -150,7 +159,8 @@ class RuleSet:
         no relevance rule can fire (no trigger; a required concept missing; an excluded one
         present; not all in one sentence) skips the full scan, and its hits are returned
         empty. A relevant document always comes with its full hits. ``matcher`` must hold
-        this rule set's terms (default: its own).
+        this rule set's terms (default: its own; more terms only of other concepts: the
+        prefilter and its bound on the regex concepts know the rule set's terms alone).
         """
         matcher = self.matcher if matcher is None else matcher
         screen = self._screen
@@ -161,13 +171,16 @@ class RuleSet:
         if not rules:
             return NOT_RELEVANT, []
         # the rules that may fire all need one sentence: one line must hold their concepts
-        if "\n" in doc.text and all(local for _, _, local in rules):
-            if not any(
+        if (
+            "\n" in doc.text
+            and all(local for _, _, local in rules)
+            and not any(
                 needed & line == needed and (not one_of or one_of & line)
                 for line in prefilter.line_masks(doc.text, possible, folded)  # lazily: stops at a match
                 for needed, one_of, _ in rules
-            ):
-                return NOT_RELEVANT, []
+            )
+        ):
+            return NOT_RELEVANT, []
         # first with the prefilter's bound on the regex concepts (no stream, no gate), then,
         # if a regex concept may matter, with the gate's tighter answer
         presence = matcher.presence_map(doc, screen.concepts, bound=prefilter.regex_concepts(folded))

@@ -266,13 +266,21 @@ class Prefilter:
         self._keys = _literals(masks, engine)
         self._regex_always = regex_always
         self._regex_keys = _literals(regex_masks, engine)
-        self.engine = "none" if self._keys is None else "hyperscan" if isinstance(self._keys, _Hyperscan) else "aho-corasick"
+        self.engine = (
+            "none"
+            if self._keys is None
+            else "hyperscan"
+            if isinstance(self._keys, _Hyperscan)
+            else "aho-corasick"
+        )
 
     @property
     def size(self) -> int:
         """Bytes of the compiled Hyperscan databases (0 on pyahocorasick: its memory is Python's)."""
         return sum(
-            literals.database.size() for literals in (self._keys, self._regex_keys) if isinstance(literals, _Hyperscan)
+            literals.database.size()
+            for literals in (self._keys, self._regex_keys)
+            if isinstance(literals, _Hyperscan)
         )
 
     def possible(self, text: str) -> int:

@@ -273,7 +273,9 @@ def _same_result(ruleset: RuleSet, text: str) -> None:
 
 def test_a_post_whose_regex_terms_cannot_match_is_screened_without_its_stream(tmp_path: Path) -> None:
     """The prefilter's bound on the regex concepts stands in for the regex gate: no stream."""
-    rules = REGEX_RULES.replace('blast: ["re:blasts? (hit|struck)"]', 'blast: [explosion, "re:blasts? (hit|struck)"]')
+    rules = REGEX_RULES.replace(
+        'blast: ["re:blasts? (hit|struck)"]', 'blast: [explosion, "re:blasts? (hit|struck)"]'
+    )
     (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
     ruleset = load_ruleset(tmp_path)
     for text, stream in (
@@ -291,7 +293,7 @@ def test_a_post_whose_regex_terms_cannot_match_is_screened_without_its_stream(tm
 
 def test_the_shared_verdict_is_a_fresh_one_and_read_only() -> None:
     """NOT_RELEVANT equals Classification(relevant=False, score=0.0); its labels cannot change."""
-    assert NOT_RELEVANT == Classification(relevant=False, score=0.0)
+    assert Classification(relevant=False, score=0.0) == NOT_RELEVANT
     assert dict(NOT_RELEVANT.labels) == {}
     with pytest.raises(TypeError):
         NOT_RELEVANT.labels["target"] = "x"  # type: ignore[index]
