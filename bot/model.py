@@ -156,6 +156,22 @@ class Classification:
         return tuple(hit.rule for hit in self.hits)
 
 
+class _NoLabels(dict[str, str]):
+    """An empty labels mapping that refuses to change; it copies, pickles and serialises as a dict."""
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> None:
+        raise TypeError("the shared NOT_RELEVANT verdict's labels are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+
+#: The verdict on a post no relevance rule fires on: one shared instance (the common case by
+#: far; equal to a fresh ``Classification(relevant=False, score=0.0)``).
+NOT_RELEVANT = Classification(relevant=False, score=0.0, labels=_NoLabels())
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One convoy attacked at one place at one time, as one post reports it."""

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from types import MappingProxyType
 
 from bot.errors import RuleError
-from bot.model import Classification, RuleHit, TermMatch
+from bot.model import NOT_RELEVANT, Classification, RuleHit, TermMatch
 from bot.rules.check import check_source
 from bot.rules.matcher import Hit, Matcher, Presence, TermEntry
 from bot.rules.prefilter import Prefilter, screen_text
@@ -38,9 +37,6 @@ __all__ = [
 RELEVANT = "relevant"
 #: At most this many matches per concept are kept in a fired rule (explanations stay short).
 _MATCHES_PER_CONCEPT = 4
-#: The verdict on a post no relevance rule fires on: one shared, read-only instance (the
-#: common case by far; equal to a fresh ``Classification(relevant=False, score=0.0)``).
-NOT_RELEVANT = Classification(relevant=False, score=0.0, labels=MappingProxyType({}))
 #: How many concept masks ``_Plans.passing`` remembers before it starts again.
 _PASSING_MEMO = 4096
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
+import pickle
 import tempfile
 import textwrap
 from pathlib import Path
@@ -292,11 +295,17 @@ def test_a_post_whose_regex_terms_cannot_match_is_screened_without_its_stream(tm
 
 
 def test_the_shared_verdict_is_a_fresh_one_and_read_only() -> None:
-    """NOT_RELEVANT equals Classification(relevant=False, score=0.0); its labels cannot change."""
-    assert Classification(relevant=False, score=0.0) == NOT_RELEVANT
-    assert dict(NOT_RELEVANT.labels) == {}
+    """NOT_RELEVANT equals a fresh verdict, copies and pickles like one; its labels cannot change."""
+    fresh = Classification(relevant=False, score=0.0)
+    assert fresh == NOT_RELEVANT
+    assert copy.deepcopy(NOT_RELEVANT) == pickle.loads(pickle.dumps(NOT_RELEVANT)) == fresh
+    assert dataclasses.asdict(NOT_RELEVANT) == dataclasses.asdict(fresh)
+    assert json.dumps(NOT_RELEVANT.labels) == "{}"
     with pytest.raises(TypeError):
         NOT_RELEVANT.labels["target"] = "x"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        NOT_RELEVANT.labels.update(target="x")  # type: ignore[attr-defined]
+    assert dict(NOT_RELEVANT.labels) == {}
 
 
 def test_screen_skips_posts_no_rule_can_fire_on(ruleset: RuleSet) -> None:
