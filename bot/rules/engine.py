@@ -177,15 +177,15 @@ class RuleSet:
             )
         ):
             return NOT_RELEVANT, []
-        # first with the prefilter's bound on the regex concepts (no stream, no gate), then,
-        # if a regex concept may matter, with the gate's tighter answer
-        presence = matcher.presence_map(doc, screen.concepts, bound=prefilter.regex_concepts(folded))
+        # first with the prefilter's bound on the regex concepts (no stream, no gate: a
+        # superset of the gate's answer), then with the gate's (the automaton's part is reused)
+        if not self._may_fire(
+            matcher.presence_map(doc, screen.concepts, bound=prefilter.regex_concepts(folded))
+        ):
+            return NOT_RELEVANT, []
+        presence = matcher.presence_map(doc, screen.concepts)
         if not self._may_fire(presence):
             return NOT_RELEVANT, []
-        if presence.everywhere:
-            presence = matcher.presence_map(doc, screen.concepts)
-            if not self._may_fire(presence):
-                return NOT_RELEVANT, []
         # regex concepts were taken as possible anywhere: look at their real hits (scan reuses them)
         if presence.everywhere and not self._may_fire(
             matcher.presence_map(doc, screen.concepts, regexes=True)

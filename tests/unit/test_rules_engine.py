@@ -294,6 +294,19 @@ def test_a_post_whose_regex_terms_cannot_match_is_screened_without_its_stream(tm
         _same_result(ruleset, text)
 
 
+def test_a_certain_regex_exclusion_still_turns_a_post_back_at_the_screen(tmp_path: Path) -> None:
+    """No positive regex concept to bound, but an excluding regex term: the screen still scans
+    that term and turns the post back, hits empty, as before the bound."""
+    rules = REGEX_RULES.replace("foiled: [defused]", 'foiled: ["re:defus(ed|ing)"]').replace(
+        'blast: ["re:blasts? (hit|struck)"]', "blast: [blast]"
+    )
+    (tmp_path / "rules.yaml").write_text(rules, encoding="utf-8")
+    ruleset = load_ruleset(tmp_path)
+    assert ruleset.classify_doc(tokenise("police defused a blast device near a convoy")) == (NOT_RELEVANT, [])
+    _same_result(ruleset, "police defused a blast device near a convoy")
+    assert ruleset.classify_doc(tokenise("a blast hit a convoy"))[0].relevant
+
+
 def test_the_shared_verdict_is_a_fresh_one_and_read_only() -> None:
     """NOT_RELEVANT equals a fresh verdict, copies and pickles like one; its labels cannot change."""
     fresh = Classification(relevant=False, score=0.0)
