@@ -617,8 +617,9 @@ class Matcher:
             if (sizes := tuple(sorted({key.size for key in bucket if key.size > 1})))
         }
         self._located_key = f"located:{id(self)}"
-        #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; each regex term's bit
-        self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], tuple[int, ...]]] = {}
+        #: per concept tuple: id(a key's bucket) -> (certain, possible) masks; each regex term's
+        #: bit; the bits of all concepts with a regex term
+        self._presence: dict[tuple[str, ...], tuple[dict[int, tuple[int, int]], tuple[int, ...], int]] = {}
 
     def _canonical_word(self, token: str) -> str:
         """The vocabulary word a token stands for (the longest reading), or the token itself."""
@@ -658,15 +659,13 @@ class Matcher:
         screen = self._presence.get(concepts)
         if screen is None:
             screen = self._presence[concepts] = self._presence_screen(concepts)
-        masks, term_bits = screen
+        masks, term_bits, with_regexes = screen
         regex_bits = 0
         if bound is not None:
             if regexes:
                 raise ValueError("a bound stands in for the regex gate: not with regexes=True")
-            for bits in term_bits:
-                regex_bits |= bits
-            regex_bits &= bound
-        elif any(term_bits):
+            regex_bits = with_regexes & bound
+        elif with_regexes:
             for number in self._regex_candidates(doc):
                 regex_bits |= term_bits[number]
         everywhere = 0 if regexes else regex_bits
@@ -784,8 +783,9 @@ class Matcher:
 
     def _presence_screen(
         self, concepts: tuple[str, ...]
-    ) -> tuple[dict[int, tuple[int, int]], tuple[int, ...]]:
-        """(certain, possible) masks over ``concepts`` of every key bucket, and each regex term's bit."""
+    ) -> tuple[dict[int, tuple[int, int]], tuple[int, ...], int]:
+        """(certain, possible) masks over ``concepts`` of every key bucket, each regex term's
+        bit, and their union."""
         bit = {concept: 1 << number for number, concept in enumerate(concepts)}
         term_bits = tuple(bit.get(regex.entry.concept, 0) for regex in self._regexes)
         masks: dict[int, tuple[int, int]] = {}
@@ -798,7 +798,10 @@ class Matcher:
                     sure |= mask
             if maybe:
                 masks[id(bucket)] = (sure, maybe)
-        return masks, term_bits
+        with_regexes = 0
+        for term_bit in term_bits:
+            with_regexes |= term_bit
+        return masks, term_bits, with_regexes
 
     def scan(self, doc: Document) -> list[Hit]:
         """Every (concept, span) hit in the document, sorted by (first, last, concept)."""

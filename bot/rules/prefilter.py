@@ -300,13 +300,9 @@ class Prefilter:
             return self._regex_always
         return self._regex_always | self._regex_keys.found(folded)
 
-    def possible_lines(self, text: str, possible: int, folded: str | None = None) -> list[int]:
-        """``possible`` of each line of ``text`` (``possible``: the whole text's mask;
-        ``folded``: its ``screen_text``, if at hand): ``line_masks`` as a list."""
-        return list(self.line_masks(text, possible, folded))
-
     def line_masks(self, text: str, possible: int, folded: str | None = None) -> Iterator[int]:
-        """``possible`` of each line of ``text``, line by line (a caller may stop early).
+        """``possible`` of each line of ``text``, line by line (a caller may stop early);
+        ``possible``: the whole text's mask, ``folded``: its ``screen_text`` if at hand.
 
         A term never matches across a line break, so a concept a line's tokens hold is
         possible in that line; the concept of a regex term that may match across one

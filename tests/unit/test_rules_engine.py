@@ -373,7 +373,7 @@ def test_a_regex_concept_counts_on_every_line_of_its_text(tmp_path: Path) -> Non
     assert ruleset.evaluate(doc, ruleset.matcher.scan(doc)).relevant  # whose .. unknown spans the break
     _same_result(ruleset, text)
     possible = ruleset.prefilter.possible(text)
-    lines = ruleset.prefilter.possible_lines(text, possible)
+    lines = list(ruleset.prefilter.line_masks(text, possible))
     whose = 1 << ruleset._screen.concepts.index("whose")
     assert all(line & whose for line in lines)
 
